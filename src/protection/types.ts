@@ -1,0 +1,40 @@
+import type { FaultCode, FaultLevel } from "../core/faults.js";
+import type { FetState } from "../core/fets.js";
+
+export const BMS_STATES = ["init", "standby", "charging", "discharging", "fault", "shutdown"] as const;
+export type BmsState = (typeof BMS_STATES)[number];
+
+export interface ActiveFault {
+  readonly code: FaultCode;
+  readonly level: FaultLevel;
+  /** Needs an acknowledged reset once the condition is gone. */
+  readonly latched: boolean;
+  readonly sinceMs: number;
+  /** The value that raised it and the limit it crossed (units as in the config: mV, mA, 0.1 °C). */
+  readonly value: number;
+  readonly limit: number;
+  readonly blocksCharge: boolean;
+  readonly blocksDischarge: boolean;
+  /** Channel or detail, e.g. `cell:4`. */
+  readonly detail?: string;
+}
+
+/** What limits the charger/inverter may use, and which constraint binds each. */
+export interface ChargeLimits {
+  readonly cvlMv: number;
+  readonly cclMa: number;
+  readonly dclMa: number;
+  readonly cvlBinding: string;
+  readonly cclBinding: string;
+  readonly dclBinding: string;
+}
+
+/** The protection verdict of one tick, as published. */
+export interface ProtectionView {
+  readonly state: BmsState;
+  readonly fets: FetState;
+  readonly faults: readonly ActiveFault[];
+  readonly limits: ChargeLimits;
+  readonly chargeAllowed: boolean;
+  readonly dischargeAllowed: boolean;
+}
