@@ -1,0 +1,27 @@
+/** Builds a ready-to-start Bms from a parsed config: the stages of each room plus a driver. */
+import { Bms } from "./bms.js";
+import { createBalancer } from "./balance/balancer.js";
+import type { BmsConfig } from "./config/schema.js";
+import type { Logger } from "./core/logger.js";
+import type { AfeDriver } from "./hal/afe.js";
+import { createMonitor } from "./monitor/monitor.js";
+import { createProtection } from "./protection/protection.js";
+import type { Clock } from "./time/clock.js";
+
+export interface WiringDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly driver: AfeDriver;
+}
+
+export function createBms(config: BmsConfig, deps: WiringDeps): Bms {
+  return new Bms({
+    config,
+    driver: deps.driver,
+    clock: deps.clock,
+    logger: deps.logger,
+    monitor: createMonitor(config),
+    protection: createProtection(config),
+    balance: createBalancer(),
+  });
+}
