@@ -284,10 +284,7 @@ export function createSimulation(config: BmsConfig, options: SimOptions): Simula
           return;
         case "fault": {
           const bad = checkFault(e.fault, n, thermistorCells.length);
-          if (bad)
-            throw new BmsError("SCENARIO_INVALID", `fault ${e.fault.kind}: ${bad.path}: ${bad.message}`, {
-              path: `fault.${bad.path}`,
-            });
+          if (bad) throw new BmsError("SCENARIO_INVALID", bad.message, { path: `fault.${bad.path}` });
           let id = 0;
           pack.schedule(atMs, () => {
             id = injectNow(e.fault);
@@ -307,7 +304,7 @@ export function createSimulation(config: BmsConfig, options: SimOptions): Simula
       sim.scheduleEntry(e, options.scenario?.profiles);
     } catch (err) {
       if (err instanceof BmsError && err.code === "SCENARIO_INVALID")
-        throw new BmsError("SCENARIO_INVALID", `timeline.${i}.${err.message}`, {
+        throw new BmsError("SCENARIO_INVALID", `timeline.${i}.${err.path ?? ""}: ${err.message}`, {
           path: `timeline.${i}.${err.path ?? ""}`,
           cause: err,
         });
