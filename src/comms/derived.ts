@@ -28,7 +28,7 @@ export interface Derived {
   readonly faultyCells: ReadonlySet<number>;
   readonly modules: readonly ModuleStats[];
   /** Module (1-based) holding each cell. */
-  readonly moduleOfCell: (cell: number) => number;
+  readonly moduleOfCell: (cell: number) => number | null;
   readonly state802: number;
   readonly chaSt: number;
   readonly statusFlags: number;
@@ -186,7 +186,7 @@ export function deriveFrom(s: BmsSnapshot, config: BmsConfig, modules: readonly 
     balancing,
     faultyCells,
     modules: stats,
-    moduleOfCell: (c) => Math.floor(c / per) + 1,
+    moduleOfCell: (c) => (c < 0 ? null : Math.floor(c / per) + 1),
     state802: state802(s),
     chaSt: chaSt(s, config),
     statusFlags,

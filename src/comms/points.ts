@@ -185,7 +185,8 @@ export function encode(out: Uint16Array, off: number, type: PointType, size: num
   switch (type) {
     case "uint16":
     case "enum16":
-      out[off] = clamp(n, 0, 0xfffe);
+      // Exactly 0xFFFF stays (the end-model ID); larger readings saturate below it.
+      out[off] = n > 0xffff ? 0xfffe : Math.max(0, n);
       return;
     case "bitfield16":
       out[off] = n & 0xffff;

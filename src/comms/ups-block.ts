@@ -23,6 +23,8 @@ export function liveSetpoint(c: ReadContext, e: { value: number; atMs: number } 
   return c.snap.timestampMs - last > c.config.modbus.heartbeatTimeoutMs ? null : e.value;
 }
 
+const oneBased = (i: number): number | null => (i < 0 ? null : i + 1);
+
 const minutes = (s: number | null): number | null => (s === null || !Number.isFinite(s) ? null : s / 60);
 
 export function upsBlock(): Point[] {
@@ -130,7 +132,7 @@ export function upsBlock(): Point[] {
     point({
       name: "CellVMaxIdx",
       type: "uint16",
-      value: snap((c) => c.snap.measurements.cells.maxIndex + 1),
+      value: snap((c) => oneBased(c.snap.measurements.cells.maxIndex)),
       description: "Cell number (1-based) of the highest cell",
     }),
     point({
@@ -143,7 +145,7 @@ export function upsBlock(): Point[] {
     point({
       name: "CellVMinIdx",
       type: "uint16",
-      value: snap((c) => c.snap.measurements.cells.minIndex + 1),
+      value: snap((c) => oneBased(c.snap.measurements.cells.minIndex)),
       description: "Cell number (1-based) of the lowest cell",
     }),
     point({
