@@ -115,6 +115,24 @@ export function renderImage(map: RegisterMap, snap: BmsSnapshot | null, server: 
   return { snapshot: snap, segments };
 }
 
+/** Re-encodes only the points named in `names` into an existing image (counters between snapshots). */
+export function patchImage(
+  map: RegisterMap,
+  image: RegisterImage,
+  server: ServerState,
+  names: ReadonlySet<string>,
+): void {
+  const snap = image.snapshot;
+  const ctx: ReadContext = { snap, config: map.config, server, d: null };
+  map.blocks.forEach((b, k) => {
+    const regs = image.segments[k]!.regs;
+    for (const pp of b.points) {
+      if (!names.has(pp.point.name)) continue;
+      encode(regs, pp.addr - b.start, pp.point.type, pp.point.size, pp.point.value(ctx, 0));
+    }
+  });
+}
+
 /** The registers `[addr, addr + qty)` if they lie inside one block, else null (exception 0x02). */
 export function readRegisters(image: RegisterImage, addr: number, qty: number): Uint16Array | null {
   for (const s of image.segments) {

@@ -7,7 +7,7 @@
 import type { Logger } from "../core/logger.js";
 import type { BmsRequest } from "../core/requests.js";
 import type { BmsSnapshot } from "../core/snapshot.js";
-import { type RegisterImage, type RegisterMap, readRegisters, renderImage } from "./map.js";
+import { patchImage, type RegisterImage, type RegisterMap, readRegisters, renderImage } from "./map.js";
 import { newServerState, type ServerState, type WritePlan } from "./points.js";
 import { MANUFACTURER, packageVersion } from "./sunspec.js";
 
@@ -53,6 +53,8 @@ export interface EngineStats {
   queued: number;
 }
 
+const COUNTER_POINTS: ReadonlySet<string> = new Set(["AcceptedWrites", "RejectedWrites"]);
+
 const exception = (fc: number, code: number): Uint8Array => Uint8Array.of((fc | 0x80) & 0xff, code);
 
 export class ModbusEngine {
@@ -70,6 +72,8 @@ export class ModbusEngine {
   private cached: RegisterImage | null = null;
   private cachedVersion = -1;
   private version = 0;
+  private countersPatched = 0;
+  private counters = 0;
 
   constructor(map: RegisterMap, source: BmsSource, logger: Logger) {
     this.map = map;
@@ -83,6 +87,12 @@ export class ModbusEngine {
     if (this.cached === null || this.cached.snapshot !== snap || this.cachedVersion !== this.version) {
       this.cached = renderImage(this.map, snap, this.server);
       this.cachedVersion = this.version;
+      this.countersPatched = this.counters;
+    } else if (this.countersPatched !== this.counters) {
+      // Counters move on every refused write; re-rendering everything for them would let a
+      // misbehaving client burn CPU, so only their registers are refreshed.
+      patchImage(this.map, this.cached, this.server, COUNTER_POINTS);
+      this.countersPatched = this.counters;
     }
     return this.cached;
   }
@@ -166,7 +176,7 @@ export class ModbusEngine {
   private reject(caller: Caller, what: string, code: number): number {
     this.stats.rejectedWrites++;
     this.server.rejectedWrites++;
-    this.version++;
+    this.counters++;
     this.log.warn(`modbus: write refused from ${caller.source}: ${what} (exception 0x0${code.toString(16)})`);
     return code;
   }

@@ -119,7 +119,16 @@ export function fixtureSnapshot(config: BmsConfig, o: FixtureOptions = {}): BmsS
 }
 
 export function fault(code: ActiveFault["code"], level: ActiveFault["level"], latched = false): ActiveFault {
-  return { code, level, latched, sinceMs: 0, value: 1, limit: 1, blocksCharge: false, blocksDischarge: false };
+  return {
+    code,
+    level,
+    latched,
+    sinceMs: 0,
+    value: 1,
+    limit: 1,
+    blocksCharge: false,
+    blocksDischarge: false,
+  };
 }
 
 /** A source like `Bms`: a settable snapshot and a recorded request queue. */
@@ -139,7 +148,8 @@ export class FakeSource {
 
 /** Builds request PDUs. */
 export const pdu = {
-  read: (fc: number, addr: number, qty: number) => Uint8Array.of(fc, addr >> 8, addr & 0xff, qty >> 8, qty & 0xff),
+  read: (fc: number, addr: number, qty: number) =>
+    Uint8Array.of(fc, addr >> 8, addr & 0xff, qty >> 8, qty & 0xff),
   write1: (addr: number, v: number) => Uint8Array.of(6, addr >> 8, addr & 0xff, v >> 8, v & 0xff),
   writeN: (addr: number, values: readonly number[]) =>
     Uint8Array.of(

@@ -109,7 +109,8 @@ describe("register values from one snapshot", () => {
     const { at } = image(config, snap);
     const m = at(40070, 64);
     const sf = (off: number) => s16(m[off]!);
-    const val = (off: number, sfOff: number, signed = false) => (signed ? s16(m[off]!) : m[off]!) * 10 ** sf(sfOff);
+    const val = (off: number, sfOff: number, signed = false) =>
+      (signed ? s16(m[off]!) : m[off]!) * 10 ** sf(sfOff);
     expect(m[0]).toBe(802);
     expect(val(11, 56)).toBeCloseTo(87.5, 6); // SoC × 10^SoC_SF
     expect(val(13, 58)).toBeCloseTo(96.3, 6);
@@ -146,8 +147,14 @@ describe("register values from one snapshot", () => {
 
   it("raises COMMUNICATION_ERROR when the controller heartbeat stops", () => {
     const config = testConfig();
-    const alive = image(config, fixtureSnapshot(config, { timestampMs: 100_000, lastHeartbeatMs: 90_000 })).at(40096, 2);
-    const lost = image(config, fixtureSnapshot(config, { timestampMs: 200_000, lastHeartbeatMs: 90_000 })).at(40096, 2);
+    const alive = image(
+      config,
+      fixtureSnapshot(config, { timestampMs: 100_000, lastHeartbeatMs: 90_000 }),
+    ).at(40096, 2);
+    const lost = image(config, fixtureSnapshot(config, { timestampMs: 200_000, lastHeartbeatMs: 90_000 })).at(
+      40096,
+      2,
+    );
     expect(u32(alive, 0) & 1).toBe(0);
     expect(u32(lost, 0) & 1).toBe(1);
   });
