@@ -175,14 +175,14 @@ export async function main(argv: string[]): Promise<number> {
           : [];
       if (json) process.stdout.write(`${JSON.stringify({ cellsMv: cells, tempsDeciC: temps })}\n`);
       else {
-        cells.forEach((v, i) =>
-          process.stdout.write(`cell ${String(i + 1).padStart(3)}  ${v === 0xffff ? "n/a" : `${v} mV`}\n`),
-        );
-        temps.forEach((t, i) =>
-          process.stdout.write(
-            `temp ${String(i + 1).padStart(3)}  ${t === -32768 ? "n/a" : `${(t / 10).toFixed(1)} °C`}\n`,
+        const lines = [
+          ...cells.map((v, i) => `cell ${String(i + 1).padStart(3)}  ${v === 0xffff ? "n/a" : `${v} mV`}`),
+          ...temps.map(
+            (t, i) =>
+              `temp ${String(i + 1).padStart(3)}  ${t === -32768 ? "n/a" : `${(t / 10).toFixed(1)} °C`}`,
           ),
-        );
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
       }
     } else {
       const [addr, value, what] =
