@@ -88,7 +88,12 @@ async function pymodbusServer(port) {
     if (ok) break;
     await sleep(100);
   }
-  return { stop: () => (p.kill("SIGTERM"), rmSync(dir, { recursive: true, force: true })) };
+  return {
+    stop: () => {
+      p.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function bench() {
@@ -229,10 +234,11 @@ export async function bench() {
       let so = "";
       p.stdout.on("data", (d) => (so += d));
       const t = setTimeout(() => p.kill("SIGKILL"), 20_000);
-      p.on(
-        "close",
-        () => (clearTimeout(t), so ? resolve(JSON.parse(so)) : reject(new Error("rtu master failed"))),
-      );
+      p.on("close", () => {
+        clearTimeout(t);
+        if (so) resolve(JSON.parse(so));
+        else reject(new Error("rtu master failed"));
+      });
     });
     await rtu.close();
     const lat = out.lat;
