@@ -109,8 +109,13 @@ export function startTcp(engine: ModbusEngine, options: TcpOptions, logger: Logg
         replies.push(out);
       }
       buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
-      if (replies.length === 1) sock.write(replies[0]!);
-      else if (replies.length > 1) sock.write(Buffer.concat(replies));
+      const ok =
+        replies.length === 0 || sock.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
+      // A client that sends without reading must not make us buffer replies without bound.
+      if (!ok) {
+        sock.pause();
+        sock.once("drain", () => sock.resume());
+      }
     });
     sock.on("error", (err) => log.debug(`modbus tcp: ${peer}: ${err.message}`));
     sock.on("close", () => {

@@ -77,7 +77,8 @@ describe("Modbus RTU over a socat pty pair", () => {
   let dir: string;
   let socat: ChildProcess;
   let server: ModbusHandle;
-  let master: SerialLink;
+  // Opened only after the mbpoll test: two readers on one pty would steal each other's replies.
+  let master: SerialLink | null = null;
   let loop: Awaited<ReturnType<typeof realLoop>>;
   let ttyB: string;
   const rx: number[] = [];
@@ -98,8 +99,6 @@ describe("Modbus RTU over a socat pty pair", () => {
       },
     });
     server = await startModbus(loop.bms, loop.config, { logger: silentLogger });
-    master = await openSerialLink({ path: ttyB, baudRate: 19200 });
-    master.onData((c) => rx.push(...c));
   });
 
   afterAll(async () => {
@@ -109,11 +108,20 @@ describe("Modbus RTU over a socat pty pair", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Sends raw bytes and collects what comes back within `waitMs`. */
-  async function exchange(bytes: Uint8Array, waitMs = 150): Promise<number[]> {
+  /**
+   * Sends raw bytes and collects the reply: until `expectBytes` have arrived (bounded by 3 s),
+   * or for `silenceMs` when no reply is expected.
+   */
+  async function exchange(bytes: Uint8Array, expectBytes = 0, silenceMs = 300): Promise<number[]> {
+    if (!master) {
+      master = await openSerialLink({ path: ttyB, baudRate: 19200 });
+      master.onData((c) => rx.push(...c));
+    }
     rx.length = 0;
     await master.write(bytes);
-    await new Promise((r) => setTimeout(r, waitMs));
+    const until = Date.now() + (expectBytes > 0 ? 3000 : silenceMs);
+    while (Date.now() < until && (expectBytes === 0 || rx.length < expectBytes))
+      await new Promise((r) => setTimeout(r, 5));
     return [...rx];
   }
 
@@ -130,7 +138,7 @@ describe("Modbus RTU over a socat pty pair", () => {
   });
 
   it("answers a valid frame with a CRC-correct reply", async () => {
-    const reply = await exchange(frame(1, pdu.read(3, 40000, 2)));
+    const reply = await exchange(frame(1, pdu.read(3, 40000, 2)), 9);
     expect(reply.slice(0, 7)).toEqual([1, 3, 4, 0x53, 0x75, 0x6e, 0x53]);
     const crc = crc16(Uint8Array.from(reply), 0, 7);
     expect(reply.slice(7)).toEqual([crc & 0xff, crc >> 8]);
@@ -144,11 +152,12 @@ describe("Modbus RTU over a socat pty pair", () => {
     expect(loop.bms.requests.length).toBe(queued);
     expect(server.stats().rtu!.crcErrors).toBeGreaterThanOrEqual(1);
     // The line recovers at the next frame after a silence.
-    expect((await exchange(frame(1, pdu.read(3, 0, 1)))).slice(0, 2)).toEqual([1, 3]);
+    expect((await exchange(frame(1, pdu.read(3, 0, 1)), 7)).slice(0, 2)).toEqual([1, 3]);
   });
 
   it("stays silent for other units and executes broadcasts without replying", async () => {
     expect(await exchange(frame(7, pdu.read(3, 0, 1)))).toEqual([]);
+    expect(server.stats().rtu!.otherUnit).toBe(1);
     const queued = loop.bms.requests.length;
     expect(await exchange(frame(0, pdu.write1(48, 1)))).toEqual([]);
     expect(loop.bms.requests.length).toBe(queued + 1);
@@ -157,13 +166,13 @@ describe("Modbus RTU over a socat pty pair", () => {
 
   it("answers two back-to-back frames sent in one write", async () => {
     const a = frame(1, pdu.read(3, 0, 1));
-    const reply = await exchange(Uint8Array.of(...a, ...a));
+    const reply = await exchange(Uint8Array.of(...a, ...a), 14);
     expect(reply.length).toBe(14);
     expect([reply[0], reply[1], reply[7], reply[8]]).toEqual([1, 3, 1, 3]);
   });
 
   it("answers exceptions with the function code's high bit", async () => {
-    expect((await exchange(frame(1, pdu.read(3, 0, 200)))).slice(0, 3)).toEqual([1, 0x83, 3]);
-    expect((await exchange(frame(1, Uint8Array.of(0x41, 0, 0)))).slice(0, 3)).toEqual([1, 0xc1, 1]);
+    expect((await exchange(frame(1, pdu.read(3, 0, 200)), 5)).slice(0, 3)).toEqual([1, 0x83, 3]);
+    expect((await exchange(frame(1, Uint8Array.of(0x41, 0, 0)), 5)).slice(0, 3)).toEqual([1, 0xc1, 1]);
   });
 });
