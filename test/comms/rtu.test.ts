@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { crc16, withCrc } from "../../src/comms/crc.js";
 import { RtuFramer, requestLength, t35Ms } from "../../src/comms/rtu.js";
@@ -135,6 +136,18 @@ describe("Modbus RTU over a socat pty pair", () => {
     expect(marker.stdout).toMatch(/\[40000\]:\s+0x5375/);
     const bad = await run("mbpoll", [...base, "-r", "700", "-c", "125", ttyB]);
     expect(bad.stdout + bad.stderr).toMatch(/Illegal data address/i);
+  });
+
+  it("pymodbus walks the SunSpec chain over RTU", async () => {
+    const walk = fileURLToPath(new URL("./sunspec_walk.py", import.meta.url));
+    const r = await run("/usr/bin/python3", [walk, "rtu", ttyB, "1"], 30_000);
+    expect(r.stderr).not.toMatch(/Traceback/);
+    const out = JSON.parse(r.stdout);
+    expect(out.models.map((m: number[]) => m[0])).toEqual([1, 802, 805, 0xffff]);
+    expect(out.m802.SoC).toBeCloseTo(loop.bms.snapshot!.estimates.reportedSocPct, 1);
+    expect(out.cellsV.length).toBe(16);
+    expect(out.write).toBe("ok");
+    expect(out.pastEnd).toBe(2);
   });
 
   it("answers a valid frame with a CRC-correct reply", async () => {

@@ -1,6 +1,7 @@
 """Walk the SunSpec chain of a Modbus TCP server with pymodbus and decode model 802.
 
 Usage: /usr/bin/python3 sunspec_walk.py HOST PORT UNIT
+       /usr/bin/python3 sunspec_walk.py rtu DEVICE UNIT      (19200 8N1)
 Prints one JSON object: the models found, model 802 decoded with its scale factors,
 model 805 cell voltages, the reply to a write and to a read past the end model.
 Run by test/comms/tcp.test.ts with Debian's python3-pymodbus (3.0).
@@ -8,11 +9,14 @@ Run by test/comms/tcp.test.ts with Debian's python3-pymodbus (3.0).
 import json
 import sys
 
-from pymodbus.client import ModbusTcpClient
+from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 from pymodbus.mei_message import ReadDeviceInformationRequest
 
-host, port, unit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-c = ModbusTcpClient(host, port=port, timeout=3)
+unit = int(sys.argv[3])
+if sys.argv[1] == "rtu":
+    c = ModbusSerialClient(sys.argv[2], baudrate=19200, parity="N", stopbits=1, bytesize=8, timeout=2)
+else:
+    c = ModbusTcpClient(sys.argv[1], port=int(sys.argv[2]), timeout=3)
 if not c.connect():
     print(json.dumps({"error": "connect failed"}))
     sys.exit(1)
