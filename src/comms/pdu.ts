@@ -51,6 +51,8 @@ export interface EngineStats {
   acceptedWrites: number;
   rejectedWrites: number;
   queued: number;
+  /** Register images rendered (one per snapshot that was read or pre-rendered). */
+  renders: number;
 }
 
 const COUNTER_POINTS: ReadonlySet<string> = new Set(["AcceptedWrites", "RejectedWrites"]);
@@ -66,6 +68,7 @@ export class ModbusEngine {
     acceptedWrites: 0,
     rejectedWrites: 0,
     queued: 0,
+    renders: 0,
   };
   private readonly source: BmsSource;
   private readonly log: Logger;
@@ -86,6 +89,7 @@ export class ModbusEngine {
     const snap = this.source.snapshot;
     if (this.cached === null || this.cached.snapshot !== snap || this.cachedVersion !== this.version) {
       this.cached = renderImage(this.map, snap, this.server);
+      this.stats.renders++;
       this.cachedVersion = this.version;
       this.countersPatched = this.counters;
     } else if (this.countersPatched !== this.counters) {

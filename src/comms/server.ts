@@ -5,6 +5,7 @@
 import type { BmsConfig } from "../config/schema.js";
 import type { BmsEvent } from "../core/events.js";
 import type { Logger } from "../core/logger.js";
+import type { BmsSnapshot } from "../core/snapshot.js";
 import type { SerialLinkFactory } from "../hal/serial.js";
 import type { Clock } from "../time/clock.js";
 import { buildMap, type RegisterMap } from "./map.js";
@@ -14,6 +15,8 @@ import { startTcp, type TcpServer } from "./tcp.js";
 
 export interface ModbusSource extends BmsSource {
   onEvent?(listener: (e: BmsEvent) => void): () => void;
+  /** When present (the `Bms` has it), the register image is rendered right after each tick. */
+  onSnapshot?(listener: (s: BmsSnapshot) => void): () => void;
 }
 
 export interface ModbusDeps {
@@ -78,6 +81,17 @@ export async function startModbus(
     await tcp?.close();
     throw err;
   }
+  // Rendering off the tick (setImmediate) and ahead of the first read keeps the cost of a new
+  // snapshot out of both the loop's timing and the reply latency.
+  let pending = false;
+  const offSnapshot = source.onSnapshot?.(() => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      engine.image();
+    });
+  });
   return {
     engine,
     map,
@@ -89,6 +103,7 @@ export async function startModbus(
       rtu: rtu ? { ...rtu.stats } : null,
     }),
     close: async () => {
+      offSnapshot?.();
       await Promise.all([tcp?.close(), rtu?.close()]);
     },
   };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildMap } from "../../src/comms/map.js";
 import { ModbusEngine } from "../../src/comms/pdu.js";
+import { startModbus } from "../../src/comms/server.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { pdu, regsOf } from "./fixture.js";
 import { realLoop } from "./helpers.js";
@@ -41,5 +42,21 @@ describe("engine on the real loop (ManualClock)", () => {
     await loop.tick(8); // 2 s at 250 ms
     expect(hb() - first).toBe(2);
     expect(regsOf(engine.handle(pdu.read(3, 40088, 1), caller)!)[0]).toBe(hb());
+  });
+
+  it("renders the register image after each tick, before any read", async () => {
+    const loop = await realLoop({ modbus: { tcp: { enabled: false } } });
+    const h = await startModbus(loop.bms, loop.config, { logger: silentLogger });
+    try {
+      const before = h.engine.stats.renders;
+      await loop.tick();
+      await new Promise((r) => setImmediate(r));
+      expect(h.engine.stats.renders).toBe(before + 1);
+      // The read finds that render: built from the latest snapshot, nothing rendered again.
+      expect(h.engine.image().snapshot).toBe(loop.bms.snapshot);
+      expect(h.engine.stats.renders).toBe(before + 1);
+    } finally {
+      await h.close();
+    }
   });
 });
