@@ -39,8 +39,11 @@ export const EVT1 = {
 } as const;
 export type Evt1Name = keyof typeof EVT1;
 
-/** [bit for a warning, bit for an alarm or trip] per fault code. */
-export const FAULT_TO_EVT1: Readonly<Record<FaultCode, readonly [Evt1Name, Evt1Name]>> = {
+/**
+ * [bit for a warning, bit for an alarm or trip] per fault code. Partial on purpose: a code
+ * appended to FAULT_CODES later still maps (to OTHER_WARNING / OTHER_ALARM) and still compiles.
+ */
+export const FAULT_TO_EVT1: Readonly<Partial<Record<FaultCode, readonly [Evt1Name, Evt1Name]>>> = {
   cell_ov: ["OVER_VOLT_WARNING", "OVER_VOLT_ALARM"],
   cell_uv: ["UNDER_VOLT_WARNING", "UNDER_VOLT_ALARM"],
   oc_charge: ["OVER_CHARGE_CURRENT_WARNING", "OVER_CHARGE_CURRENT_ALARM"],
@@ -58,15 +61,14 @@ export const FAULT_TO_EVT1: Readonly<Record<FaultCode, readonly [Evt1Name, Evt1N
   recording: ["OTHER_WARNING", "OTHER_WARNING"],
 };
 
-function evt1Bit(code: string, level: FaultLevel): number {
+/** The Evt1 bit names a fault code raises as a warning and as an alarm/trip. */
+export function evt1Names(code: string): readonly [Evt1Name, Evt1Name] {
   const pair = (FAULT_TO_EVT1 as Record<string, readonly [Evt1Name, Evt1Name] | undefined>)[code];
-  // A fault code added after this table was written still raises a generic bit.
-  const name: Evt1Name = pair
-    ? pair[level === "warning" ? 0 : 1]
-    : level === "warning"
-      ? "OTHER_WARNING"
-      : "OTHER_ALARM";
-  return EVT1[name];
+  return pair ?? ["OTHER_WARNING", "OTHER_ALARM"];
+}
+
+function evt1Bit(code: string, level: FaultLevel): number {
+  return EVT1[evt1Names(code)[level === "warning" ? 0 : 1]];
 }
 
 export interface AlarmWords {

@@ -2,7 +2,7 @@
 import { parseConfig } from "../config/schema.js";
 import type { BmsConfig } from "../config/schema.js";
 import { FAULT_CODES } from "../core/faults.js";
-import { EVT1, FAULT_TO_EVT1 } from "./alarms.js";
+import { EVT1, evt1Names } from "./alarms.js";
 import { buildMap, type PlacedPoint } from "./map.js";
 import { MAX_READ_QTY, MAX_WRITE_QTY } from "./pdu.js";
 
@@ -92,7 +92,7 @@ export function renderRegistersMarkdown(config: BmsConfig = parseConfig({})): st
     "| Fault code | Bit (vendor bitfields) | Evt1 bit on warning | Evt1 bit on alarm or trip |",
     "|---|---|---|---|",
     ...FAULT_CODES.map((c, i) => {
-      const [w, a] = FAULT_TO_EVT1[c];
+      const [w, a] = evt1Names(c);
       return `| ${c} | ${i} | ${EVT1[w]} ${w} | ${EVT1[a]} ${a} |`;
     }),
     "",
