@@ -196,6 +196,19 @@ export const recordSchema = z
     aggregateRetentionDays: z.number().int().positive(),
     maxSizeMb: z.number().positive(),
     tripCaptureS: z.number().int().min(0).describe("Raw samples kept before and after each trip, s"),
+    repeatWindowS: z
+      .number()
+      .int()
+      .min(0)
+      .describe("A repeat of the same event within this long counts on the first one's row (0: never merge)"),
+    synchronous: z
+      .enum(["full", "normal"])
+      .describe("full: each commit survives power loss; normal: survives a crash, not power loss"),
+    maxBufferedSamples: z
+      .number()
+      .int()
+      .min(60)
+      .describe("Per-second samples held in memory while the database is unwritable (oldest dropped)"),
   })
   .strict();
 export type RecordConfig = z.infer<typeof recordSchema>;
@@ -209,5 +222,8 @@ export function recordDefaults(): RecordConfig {
     aggregateRetentionDays: 366,
     maxSizeMb: 256,
     tripCaptureS: 30,
+    repeatWindowS: 600,
+    synchronous: "full",
+    maxBufferedSamples: 3600,
   };
 }
