@@ -26,4 +26,10 @@ export {
   type StoredMinute,
   type StoredTrip,
 } from "./query.js";
-export { syntheticSnapshot, SyntheticSource, type SyntheticOptions } from "./synthetic.js";
+export {
+  feedHistory,
+  type HistoryFeed,
+  syntheticSnapshot,
+  SyntheticSource,
+  type SyntheticOptions,
+} from "./synthetic.js";

@@ -311,10 +311,13 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
 
   function maintain(): void {
     const nowMs = clock.nowMs();
-    if (!store || nowMs - lastMaintenanceMs < MAINTENANCE_EVERY_MS) return;
-    lastMaintenanceMs = nowMs;
+    if (!store) return;
     try {
-      stats.prunedRows += store.expire(toWall(nowMs));
+      if (nowMs - lastMaintenanceMs >= MAINTENANCE_EVERY_MS) {
+        lastMaintenanceMs = nowMs;
+        stats.prunedRows += store.expire(toWall(nowMs));
+      }
+      // Cheap (three pragmas) unless over the threshold, so checked after every commit.
       const cap = store.enforceCap();
       stats.prunedRows += cap.prunedRows;
       stats.fileBytes = cap.fileBytes;

@@ -86,8 +86,6 @@ export function schemaVersion(db: Db): number {
 export function migrate(db: Db, nowMs: number): void {
   const fresh = schemaVersion(db) === 0;
   if (fresh) {
-    // Must precede the first table: lets a lowered size cap hand pages back to the disk.
-    db.pragma("auto_vacuum = INCREMENTAL");
     db.exec(
       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_ms INTEGER NOT NULL)",
     );

@@ -87,6 +87,9 @@ export class RecordStore {
     const db = openSqlite(path);
     this.db = db;
     try {
+      // Only takes effect on a new file, and only before WAL and the first table: lets a
+      // lowered size cap hand pages back to the file system.
+      db.pragma("auto_vacuum = INCREMENTAL");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${config.synchronous === "full" ? "FULL" : "NORMAL"}`);
       db.pragma("busy_timeout = 2000");
@@ -94,8 +97,9 @@ export class RecordStore {
       // The WAL counts against the cap: checkpoint early and truncate it back afterwards.
       this.walReserveBytes = Math.min(16 * 1024 * 1024, Math.max(64 * 1024, this.capBytes * 0.1));
       const pageSize = db.pragma("page_size", { simple: true }) as number;
+      // Checkpoint at half the reserve: one commit past the threshold still fits.
       db.pragma(
-        `wal_autocheckpoint = ${Math.max(16, Math.min(1000, Math.floor(this.walReserveBytes / pageSize)))}`,
+        `wal_autocheckpoint = ${Math.max(8, Math.min(1000, Math.floor(this.walReserveBytes / 2 / pageSize)))}`,
       );
       db.pragma(`journal_size_limit = ${Math.floor(this.walReserveBytes)}`);
       migrate(db, nowWallMs);

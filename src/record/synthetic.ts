@@ -136,3 +136,82 @@ export class SyntheticSource implements RecordableBms {
     for (const l of this.eventListeners) l(e);
   }
 }
+
+export interface HistoryFeed {
+  readonly days: number;
+  readonly cells?: number;
+  /** The last day is fed at one snapshot per second (the per-second window); earlier days per minute. */
+  readonly perSecondDays?: number;
+  /** Called after every simulated hour (after its commit), e.g. to sample the file size. */
+  readonly onHour?: (hour: number) => void;
+}
+
+/**
+ * Feeds a recorder a long stretch of history fast: one snapshot per minute (what the minute
+ * aggregates keep), one per second for the final `perSecondDays`, a few events a day, and a
+ * commit per simulated hour. The clock must be the recorder's ManualClock.
+ */
+export function feedHistory(
+  src: SyntheticSource,
+  recorder: { flush(): boolean },
+  clock: { nowMs(): number; advance(ms: number): void },
+  feed: HistoryFeed,
+): { snapshots: number; events: number } {
+  const cells = feed.cells ?? 16;
+  const perSecondFromMs = clock.nowMs() + (feed.days - (feed.perSecondDays ?? 1)) * 86_400_000;
+  const endMs = clock.nowMs() + feed.days * 86_400_000;
+  let seq = 0;
+  let events = 0;
+  let nextHourMs = clock.nowMs() + 3_600_000;
+  let hour = 0;
+  while (clock.nowMs() < endMs) {
+    const t = clock.nowMs();
+    const stepMs = t >= perSecondFromMs ? 1000 : 60_000;
+    seq++;
+    src.publish(syntheticSnapshot(seq, t, { cells }));
+    // A mains cycle every 6 h: a state change and an under-voltage warning that comes and goes.
+    if (t % 21_600_000 < stepMs) {
+      src.emit({ type: "state", tMs: t, from: "charging", to: "discharging", reason: "mains lost" });
+      src.emit({
+        type: "fault",
+        tMs: t,
+        code: "cell_uv",
+        level: "warning",
+        action: "raised",
+        value: 2950,
+        limit: 3000,
+      });
+      src.emit({
+        type: "fault",
+        tMs: t,
+        code: "cell_uv",
+        level: "warning",
+        action: "cleared",
+        value: 3050,
+        limit: 3000,
+      });
+      events += 3;
+    }
+    if (t % 86_400_000 < stepMs) {
+      src.emit({
+        type: "command",
+        tMs: t,
+        source: "modbus",
+        command: `self-test ${seq}`,
+        accepted: true,
+        detail: "",
+      });
+      events++;
+    }
+    clock.advance(stepMs);
+    // Per-second stretches commit every minute (the real recorder commits every second).
+    if (stepMs === 1000 && clock.nowMs() % 60_000 === 0) recorder.flush();
+    if (clock.nowMs() >= nextHourMs) {
+      recorder.flush();
+      nextHourMs += 3_600_000;
+      feed.onHour?.(hour++);
+    }
+  }
+  recorder.flush();
+  return { snapshots: seq, events };
+}
