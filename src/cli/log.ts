@@ -10,7 +10,13 @@ import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.js";
 import { recordDefaults } from "../config/sections.js";
 import { BmsError, isBmsError } from "../core/errors.js";
-import { EVENT_LEVELS, type EventLevelName, HistoryReader, type StoredEvent, type StoredTrip } from "../record/query.js";
+import {
+  EVENT_LEVELS,
+  type EventLevelName,
+  HistoryReader,
+  type StoredEvent,
+  type StoredTrip,
+} from "../record/query.js";
 
 const USAGE = `usage: ups-bms log <events|export|trips> [options]
   log events [--since T] [--level info|warning|alarm|critical] [--limit N] [--json]
@@ -29,7 +35,10 @@ export function parseTime(text: string, nowMs: number, option: string): number {
   if (/^\d{10,}$/.test(t)) return Number(t);
   const ms = Date.parse(t);
   if (Number.isNaN(ms))
-    throw new BmsError("USAGE", `${option}: cannot read time "${text}" (use ISO 8601, epoch ms, now, or an age like 2h)`);
+    throw new BmsError(
+      "USAGE",
+      `${option}: cannot read time "${text}" (use ISO 8601, epoch ms, now, or an age like 2h)`,
+    );
   return ms;
 }
 
@@ -88,7 +97,9 @@ function exportCsv(r: HistoryReader, v: Record<string, unknown>, nowMs: number):
   const perSecond = resolution === "second" || (resolution === "auto" && r.countSamples(fromMs, toMs) > 0);
   if (perSecond) {
     const dims = r.db
-      .prepare("SELECT max(length(cells)) / 2 AS c, max(length(temps)) / 2 AS t FROM samples WHERE t_ms BETWEEN ? AND ?")
+      .prepare(
+        "SELECT max(length(cells)) / 2 AS c, max(length(temps)) / 2 AS t FROM samples WHERE t_ms BETWEEN ? AND ?",
+      )
       .get(fromMs, toMs) as { c: number | null; t: number | null };
     const nCells = dims.c ?? 0;
     const nTemps = dims.t ?? 0;
@@ -180,7 +191,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return sub === undefined ? 2 : 0;
   }
-  if (!["events", "export", "trips"].includes(sub)) throw new BmsError("USAGE", `log: unknown subcommand "${sub}"\n${USAGE}`);
+  if (!["events", "export", "trips"].includes(sub))
+    throw new BmsError("USAGE", `log: unknown subcommand "${sub}"\n${USAGE}`);
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({

@@ -1,27 +1,27 @@
 /**
  * The recorder: listeners that only buffer (they run inside the tick), and a commit step
- * that writes the buffers in one SQLite transaction on its own schedule. Any database
- * failure is contained here: the loop keeps running, the recorder turns unhealthy, raises a
- * problem event and retries with back-off, dropping the oldest samples (never events).
+ * that hands the buffers to the HistoryWriter on its own schedule, by default in a worker
+ * thread. Any database failure is contained here: the loop keeps running, the recorder turns
+ * unhealthy, raises a problem event and retries with back-off, dropping the oldest samples
+ * (never events).
  */
-import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { BmsConfig } from "../config/schema.js";
 import { BmsError } from "../core/errors.js";
 import { type BmsEvent, eventLevel } from "../core/events.js";
 import type { BmsSnapshot } from "../core/snapshot.js";
 import { MinuteAggregator, type MinuteRow, sampleRow, type TripPoint, tripPoint } from "./encode.js";
 import { eventKey, eventSummary, isTrip } from "./event-key.js";
-import { RecordStore } from "./store.js";
 import type { RecordableBms, Recorder, RecorderDeps, RecorderStats, RestoredState } from "./types.js";
+import { type BatchEvent, HistoryWriter, type WriteBatch, type WriteResult } from "./writer.js";
 
 const MAX_BACKOFF_MS = 60_000;
-const MAINTENANCE_EVERY_MS = 60_000;
 const MAX_OPEN_CAPTURES = 16;
 const MAX_BUFFERED_MINUTES = 7 * 1440;
-const STATE_KEY = "bms";
 
 interface PendingEvent {
+  readonly localId: number;
   readonly key: string;
   readonly level: string;
   readonly type: string;
@@ -30,10 +30,11 @@ interface PendingEvent {
   lastMs: number;
   count: number;
   data: string;
-  rowId?: number;
+  readonly trip: boolean;
 }
 
 interface Capture {
+  readonly localId: number;
   readonly event: PendingEvent;
   readonly code: string;
   readonly detail: string;
@@ -42,23 +43,14 @@ interface Capture {
   readonly points: TripPoint[];
   lastCollectedMs: number;
   complete: boolean;
-  rowId?: number;
 }
 
-/** SQLite codes after which the connection itself is still good (the next retry reuses it). */
-const KEEP_CONNECTION = new Set(["SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED"]);
-const CORRUPT = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB"]);
-
-function sqliteCode(err: unknown): string {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("SQLITE_")) return code;
-    const d = (e as { details?: { sqliteCode?: unknown } }).details?.sqliteCode;
-    if (typeof d === "string" && d.startsWith("SQLITE_")) return d;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return "";
+interface InFlight {
+  readonly events: PendingEvent[];
+  readonly samples: { s: BmsSnapshot; wallMs: number }[];
+  readonly minutes: MinuteRow[];
+  readonly completes: Capture[];
+  readonly recovering: boolean;
 }
 
 export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder {
@@ -69,15 +61,21 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
   const path = resolve(cfg.path);
   const windowMs = cfg.repeatWindowS * 1000;
   const captureMs = cfg.tripCaptureS * 1000;
+  const mode = deps.writer ?? "worker";
   let wallOffsetMs = wallNow() - clock.nowMs();
   const toWall = (clockMs: number): number => wallOffsetMs + clockMs;
 
-  let store: RecordStore | null = null;
+  let inline: HistoryWriter | null = null;
+  let worker: Worker | null = null;
+  let requestSeq = 0;
+  const waiting = new Map<number, (msg: { result?: WriteResult; quarantined?: string | null }) => void>();
+  let inFlight: InFlight | null = null;
+  let idleWaiters: (() => void)[] = [];
+
   let healthy = true;
   let lastError: BmsError | null = null;
   let failures = 0;
   let nextAttemptMs = Number.NEGATIVE_INFINITY;
-  let lastMaintenanceMs = Number.NEGATIVE_INFINITY;
   let closed = false;
   let timer: ReturnType<typeof setInterval> | null = null;
   let source: RecordableBms | null = null;
@@ -93,10 +91,9 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
   const aggregator = new MinuteAggregator();
   let latest: BmsSnapshot | null = null;
   let lastSecond = Number.NaN;
-  let uniq = 0;
-  const committedKeys = new Map<string, { id: number; lastMs: number }>();
+  let localSeq = 0;
 
-  // Raw snapshots for trip captures: enough for the pre-trip window plus a few commits.
+  // Raw snapshots for trip captures: the pre-trip window plus the longest gap between commits.
   const ringSize =
     captureMs > 0
       ? Math.ceil((captureMs + 4 * cfg.commitIntervalMs + MAX_BACKOFF_MS) / config.loop.periodMs) + 8
@@ -124,10 +121,12 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
   function record(e: BmsEvent): void {
     if (closed) return;
     const wallMs = toWall(e.tMs);
-    const key = eventKey(e, uniq++);
+    const id = localSeq++;
+    const key = eventKey(e, id);
     const data = JSON.stringify(e);
     const summary = eventSummary(e);
-    const same = pendingByKey.get(key);
+    const trip = captureMs > 0 && isTrip(e);
+    const same = trip ? undefined : pendingByKey.get(key);
     let entry: PendingEvent;
     if (same && windowMs > 0 && wallMs - same.lastMs <= windowMs) {
       same.count++;
@@ -137,6 +136,7 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
       entry = same;
     } else {
       entry = {
+        localId: id,
         key,
         level: eventLevel(e),
         type: e.type,
@@ -145,14 +145,16 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
         lastMs: wallMs,
         count: 1,
         data,
+        trip,
       };
       pendingEvents.push(entry);
-      pendingByKey.set(key, entry);
+      if (!trip) pendingByKey.set(key, entry);
     }
-    if (captureMs > 0 && isTrip(e)) {
+    if (trip && e.type === "fault") {
       if (captures.length >= MAX_OPEN_CAPTURES) stats.skippedTrips++;
       else
         captures.push({
+          localId: localSeq++,
           event: entry,
           code: e.code,
           detail: e.detail ?? "",
@@ -220,34 +222,18 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
     }
   }
 
-  function fail(err: unknown): false {
-    const code = sqliteCode(err);
-    const e =
-      err instanceof BmsError && err.code === "RECORD"
-        ? err
-        : new BmsError("RECORD", `recording failed: ${(err as Error)?.message ?? String(err)}`, {
-            cause: err,
-            path,
-            details: { sqliteCode: code },
-          });
+  function fail(text: string, sqliteCode: string, cause?: unknown): false {
+    const e = new BmsError("RECORD", `recording failed: ${text}`, { cause, path, details: { sqliteCode } });
     failures++;
     stats.failedFlushes++;
     lastError = e;
     const nowMs = clock.nowMs();
     const backoffMs = Math.min(MAX_BACKOFF_MS, cfg.commitIntervalMs * 2 ** Math.min(failures - 1, 16));
     nextAttemptMs = nowMs + backoffMs;
-    if (store && !KEEP_CONNECTION.has(code)) {
-      try {
-        store.db.close();
-      } catch {
-        // the connection is being dropped anyway
-      }
-      store = null;
-    }
     if (healthy) {
       healthy = false;
       droppedAtFailure = stats.droppedSamples;
-      log.error(`${e.message} (${code || e.code}); the loop keeps running, retrying with back-off`);
+      log.error(`${e.message} (${sqliteCode || e.code}); the loop keeps running, retrying with back-off`);
       const problem: BmsEvent = {
         type: "error",
         tMs: nowMs,
@@ -258,37 +244,7 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
       record(problem);
       emitProblem(problem);
     } else {
-      log.debug(() => `recording still failing (${code || e.code}), next try in ${backoffMs} ms`);
-    }
-    return false;
-  }
-
-  function quarantine(): void {
-    const stamp = new Date(wallNow()).toISOString().replace(/[:.]/g, "-");
-    for (const suffix of ["", "-wal", "-shm"]) {
-      if (existsSync(path + suffix)) renameSync(path + suffix, `${path}.corrupt-${stamp}${suffix}`);
-    }
-    log.error(`database ${path} is corrupt; moved aside as ${path}.corrupt-${stamp}, starting a new one`);
-  }
-
-  function ensureOpen(): boolean {
-    if (store) return true;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        mkdirSync(dirname(path), { recursive: true });
-        store = new RecordStore(path, cfg, wallNow(), deps.onOpen);
-        return true;
-      } catch (err) {
-        if (attempt === 0 && CORRUPT.has(sqliteCode(err))) {
-          try {
-            quarantine();
-            continue;
-          } catch (moveErr) {
-            return fail(moveErr);
-          }
-        }
-        return fail(err);
-      }
+      log.debug(() => `recording still failing (${sqliteCode || e.code}), next try in ${backoffMs} ms`);
     }
     return false;
   }
@@ -297,7 +253,7 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
     if (!latest && !source?.exportState) return undefined;
     let stages: { monitor: unknown; protection: unknown } | undefined;
     try {
-      stages = source?.exportState?.() as { monitor: unknown; protection: unknown } | undefined;
+      stages = source?.exportState?.();
     } catch (err) {
       log.warn(`could not export stage state: ${(err as Error).message}`);
     }
@@ -309,120 +265,156 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
     };
   }
 
-  function maintain(): void {
-    const nowMs = clock.nowMs();
-    if (!store) return;
-    try {
-      if (nowMs - lastMaintenanceMs >= MAINTENANCE_EVERY_MS) {
-        lastMaintenanceMs = nowMs;
-        stats.prunedRows += store.expire(toWall(nowMs));
-      }
-      // Cheap (three pragmas) unless over the threshold, so checked after every commit.
-      const cap = store.enforceCap();
-      stats.prunedRows += cap.prunedRows;
-      stats.fileBytes = cap.fileBytes;
-      if (cap.prunedRows > 0)
-        log.info(`size cap: removed ${cap.prunedRows} oldest history rows (${cfg.maxSizeMb} MB cap)`);
-    } catch (err) {
-      log.warn(`history maintenance failed: ${(err as Error).message}`);
-    }
-  }
+  const toBatchEvent = (e: PendingEvent): BatchEvent => ({
+    localId: e.localId,
+    key: e.key,
+    level: e.level,
+    type: e.type,
+    summary: e.summary,
+    firstMs: e.firstMs,
+    lastMs: e.lastMs,
+    count: e.count,
+    data: e.data,
+    trip: e.trip,
+  });
 
-  function flush(): boolean {
-    if (closed) return false;
-    collect();
-    if (!ensureOpen()) return false;
-    const t0 = performance.now();
-    const st = store!;
-    const eventIds = new Map<PendingEvent, number>();
-    const captureIds = new Map<Capture, number>();
-    const keys = new Map<string, { id: number; lastMs: number }>();
-    const state = stageState();
-    const wallMs = wallNow();
-    const recovering = !healthy;
-    try {
-      st.transaction(() => {
-        for (const ev of pendingEvents) {
-          const known = keys.get(ev.key) ?? committedKeys.get(ev.key);
-          let id: number;
-          if (known && windowMs > 0 && ev.firstMs - known.lastMs <= windowMs) {
-            id = known.id;
-            st.repeatEvent(id, ev);
-          } else id = st.addEvent(ev);
-          eventIds.set(ev, id);
-          keys.set(ev.key, { id, lastMs: ev.lastMs });
-        }
-        if (recovering) {
-          const dropped = stats.droppedSamples - droppedAtFailure;
-          st.addEvent({
-            level: "info",
-            type: "record",
-            key: `record|recovered|${uniq++}`,
-            summary: `recording recovered after ${failures} failed commits; ${dropped} samples dropped`,
-            firstMs: wallMs,
-            lastMs: wallMs,
-            count: 1,
-            data: JSON.stringify({ failures, droppedSamples: dropped }),
-          });
-        }
-        for (const x of samples) st.addSample(sampleRow(x.s, x.wallMs));
-        for (const m of minutes) st.addMinute(m);
-        for (const c of captures) {
-          const text = JSON.stringify(c.points);
-          if (c.rowId === undefined) {
-            const eventId = eventIds.get(c.event) ?? c.event.rowId ?? 0;
-            captureIds.set(
-              c,
-              st.addTrip({
-                eventId,
-                tMs: Math.round(c.wallMs),
-                code: c.code,
-                detail: c.detail,
-                beforeMs: captureMs,
-                afterMs: captureMs,
-                complete: c.complete,
-                samples: text,
-              }),
-            );
-          } else st.setTrip(c.rowId, c.complete, text);
-        }
-        if (state !== undefined) st.saveState(STATE_KEY, state, wallMs);
-      });
-    } catch (err) {
-      return fail(err);
-    }
-    // Committed: only now do the buffers and caches move on.
-    for (const [ev, id] of eventIds) ev.rowId = id;
-    for (const [c, id] of captureIds) c.rowId = id;
-    for (const [k, v] of keys) committedKeys.set(k, v);
-    if (committedKeys.size > 4096) {
-      for (const [k, v] of committedKeys) if (wallMs - v.lastMs > windowMs) committedKeys.delete(k);
-    }
-    stats.committedEvents += pendingEvents.length;
-    stats.committedSamples += samples.length;
-    stats.committedMinutes += minutes.length;
-    for (let i = captures.length - 1; i >= 0; i--) {
-      if (captures[i]!.complete) {
-        captures.splice(i, 1);
-        stats.committedTrips++;
-      }
-    }
+  /** Takes the buffers; they come back (in front of newer data) if the commit fails. */
+  function takeBatch(): { batch: WriteBatch; flight: InFlight } {
+    const flight: InFlight = {
+      events: pendingEvents,
+      samples,
+      minutes,
+      completes: captures.filter((c) => c.complete),
+      recovering: !healthy,
+    };
     pendingEvents = [];
     pendingByKey.clear();
     samples = [];
     minutes = [];
-    stats.flushes++;
-    stats.lastCommitWallMs = wallMs;
-    if (recovering) {
-      log.info(`recording recovered after ${failures} failed commits`);
-      healthy = true;
-      lastError = null;
+    const state = stageState();
+    const batch: WriteBatch = {
+      wallMs: wallNow(),
+      events: flight.events.map(toBatchEvent),
+      samples: flight.samples.map((x) => sampleRow(x.s, x.wallMs)),
+      minutes: flight.minutes,
+      captures: captures.map((c) => ({
+        localId: c.localId,
+        eventLocalId: c.event.localId,
+        tMs: Math.round(c.wallMs),
+        code: c.code,
+        detail: c.detail,
+        beforeMs: captureMs,
+        afterMs: captureMs,
+        complete: c.complete,
+        samples: JSON.stringify(c.points),
+      })),
+      ...(state !== undefined ? { state } : {}),
+      ...(flight.recovering
+        ? { recovery: { failures, droppedSamples: stats.droppedSamples - droppedAtFailure } }
+        : {}),
+    };
+    return { batch, flight };
+  }
+
+  function settle(flight: InFlight, result: WriteResult, quarantined?: string | null): boolean {
+    inFlight = null;
+    if (quarantined) log.error(`database was corrupt; moved aside as ${quarantined}, started a new one`);
+    let ok: boolean;
+    if (result.ok) {
+      stats.committedEvents += flight.events.length;
+      stats.committedSamples += flight.samples.length;
+      stats.committedMinutes += flight.minutes.length;
+      for (const c of flight.completes) {
+        const i = captures.indexOf(c);
+        if (i >= 0) captures.splice(i, 1);
+        stats.committedTrips++;
+      }
+      stats.flushes++;
+      stats.lastCommitWallMs = wallNow();
+      stats.lastFlushMs = result.ms;
+      stats.prunedRows += result.prunedRows;
+      if (result.fileBytes > 0) stats.fileBytes = result.fileBytes;
+      if (result.prunedRows > 0) log.debug(() => `retention and size cap removed ${result.prunedRows} rows`);
+      if (flight.recovering) {
+        log.info(`recording recovered after ${failures} failed commits`);
+        healthy = true;
+        lastError = null;
+      }
+      failures = 0;
+      nextAttemptMs = Number.NEGATIVE_INFINITY;
+      ok = true;
+    } else {
+      // Back in front of anything newer; samples and minutes stay bounded, events are all kept.
+      pendingEvents = flight.events.concat(pendingEvents);
+      samples = flight.samples.concat(samples);
+      const excess = samples.length - cfg.maxBufferedSamples;
+      if (excess > 0) {
+        samples.splice(0, excess);
+        stats.droppedSamples += excess;
+      }
+      minutes = flight.minutes.concat(minutes);
+      const extra = minutes.length - MAX_BUFFERED_MINUTES;
+      if (extra > 0) {
+        minutes.splice(0, extra);
+        stats.droppedMinutes += extra;
+      }
+      ok = fail(result.message, result.sqliteCode);
     }
-    failures = 0;
-    nextAttemptMs = Number.NEGATIVE_INFINITY;
-    maintain();
-    stats.lastFlushMs = performance.now() - t0;
-    return true;
+    if (!inFlight) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (const r of w) r();
+    }
+    return ok;
+  }
+
+  function startWorker(): Worker {
+    const w = new Worker(new URL("./writer-worker.js", import.meta.url), {
+      workerData: { path, config: cfg },
+    });
+    w.unref();
+    w.on("message", (msg: { id: number; result?: WriteResult; quarantined?: string | null }) => {
+      const cb = waiting.get(msg.id);
+      waiting.delete(msg.id);
+      cb?.(msg);
+    });
+    const lost = (why: string) => {
+      if (worker === w) worker = null;
+      for (const [id, cb] of waiting) {
+        waiting.delete(id);
+        cb({ result: { ok: false, message: why, sqliteCode: "" } });
+      }
+    };
+    w.on("error", (err) => lost(`writer thread failed: ${err.message}`));
+    w.on("exit", (code) => lost(`writer thread exited (${code})`));
+    return w;
+  }
+
+  function flush(): boolean {
+    if (closed || inFlight) return false;
+    collect();
+    const { batch, flight } = takeBatch();
+    inFlight = flight;
+    if (mode === "inline") {
+      inline ??= new HistoryWriter(path, cfg, deps.onOpen);
+      const result = inline.write(batch);
+      return settle(flight, result, inline.quarantined);
+    }
+    try {
+      worker ??= startWorker();
+      const id = requestSeq++;
+      const w = worker;
+      waiting.set(id, (msg) => {
+        // The thread holds the process open only while a commit is in flight.
+        if (waiting.size === 0) w.unref();
+        settle(flight, msg.result!, msg.quarantined);
+      });
+      w.ref();
+      w.postMessage({ kind: "write", id, batch });
+      return true;
+    } catch (err) {
+      return settle(flight, { ok: false, message: (err as Error).message, sqliteCode: "" });
+    }
   }
 
   function poll(): void {
@@ -437,32 +429,42 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
   }
 
   function restore(): RestoredState | null {
-    if (closed || !ensureOpen()) return null;
-    try {
-      const row = store!.loadState(STATE_KEY);
-      if (!row) return null;
-      const v = (row.value ?? {}) as Record<string, unknown>;
-      return {
-        ...(v.monitor !== undefined ? { monitor: v.monitor } : {}),
-        ...(v.protection !== undefined ? { protection: v.protection } : {}),
-        ...(v.counters !== undefined ? { counters: v.counters as RestoredState["counters"] } : {}),
-        ...(typeof v.seq === "number" ? { seq: v.seq } : {}),
-        savedAtMs: row.savedMs,
-      };
-    } catch (err) {
-      fail(err);
+    if (closed) return null;
+    // Worker mode reads with a short-lived connection: restore() must answer synchronously.
+    if (mode === "inline") inline ??= new HistoryWriter(path, cfg, deps.onOpen);
+    const writer = inline ?? new HistoryWriter(path, cfg);
+    const r = writer.restore(wallNow());
+    if (writer.quarantined)
+      log.error(`database was corrupt; moved aside as ${writer.quarantined}, started a new one`);
+    writer.quarantined = null;
+    if (mode !== "inline") writer.close();
+    if (!r.ok) {
+      fail(r.message ?? "cannot open the database", r.sqliteCode ?? "");
       return null;
     }
+    if (!r.state) return null;
+    const v = (r.state.value ?? {}) as Record<string, unknown>;
+    return {
+      ...(v.monitor !== undefined ? { monitor: v.monitor } : {}),
+      ...(v.protection !== undefined ? { protection: v.protection } : {}),
+      ...(v.counters !== undefined ? { counters: v.counters as RestoredState["counters"] } : {}),
+      ...(typeof v.seq === "number" ? { seq: v.seq } : {}),
+      savedAtMs: r.state.savedMs,
+    };
+  }
+
+  function whenIdle(): Promise<void> {
+    if (!inFlight) return Promise.resolve();
+    return new Promise((r) => idleWaiters.push(r));
   }
 
   function detach(): void {
     for (const d of detachers.splice(0)) d();
     if (timer) clearInterval(timer);
     timer = null;
-    source = null;
   }
 
-  const recorder: Recorder = {
+  return {
     get healthy() {
       return healthy;
     },
@@ -470,49 +472,73 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
       return lastError;
     },
     get stats(): RecorderStats {
-      return {
-        ...stats,
-        bufferedEvents: pendingEvents.length,
-        bufferedSamples: samples.length,
-      };
+      return { ...stats, bufferedEvents: pendingEvents.length, bufferedSamples: samples.length };
     },
     attach(bms) {
-      if (source) detach();
+      detach();
       source = bms;
       detachers.push(bms.onSnapshot(onSnapshot), bms.onEvent(record));
+      if (mode === "worker" && !worker && !closed) {
+        // Started now rather than at the first commit: spawning a thread costs tens of ms.
+        try {
+          worker = startWorker();
+        } catch (err) {
+          log.warn(`could not start the writer thread yet: ${(err as Error).message}`);
+        }
+      }
       if (deps.autoFlush ?? true) {
         timer = setInterval(poll, cfg.commitIntervalMs);
         timer.unref?.();
       }
-      return detach;
+      return () => {
+        detach();
+        source = null;
+      };
     },
     record,
     restore,
     flush,
     poll,
+    whenIdle,
     onProblem(listener) {
       problemListeners.add(listener);
       return () => problemListeners.delete(listener);
     },
-    close() {
+    async close() {
       if (closed) return;
-      const exporter = source;
       detach();
-      source = exporter;
       const partial = aggregator.partial();
       if (partial) minutes.push(partial);
-      flush();
-      source = null;
-      closed = true;
-      try {
-        store?.close();
-      } catch (err) {
-        log.warn(`closing the database failed: ${(err as Error).message}`);
+      if (mode === "inline") {
+        flush();
+        closed = true;
+        source = null;
+        try {
+          inline?.close();
+        } catch (err) {
+          log.warn(`closing the database failed: ${(err as Error).message}`);
+        }
+        inline = null;
+        return;
       }
-      store = null;
+      await whenIdle();
+      flush();
+      await whenIdle();
+      closed = true;
+      source = null;
+      const w = worker;
+      worker = null;
+      if (w) {
+        const id = requestSeq++;
+        await new Promise<void>((done) => {
+          waiting.set(id, () => done());
+          w.ref();
+          w.postMessage({ kind: "close", id });
+        });
+        await w.terminate();
+      }
     },
   };
-  return recorder;
 }
 
 /** A recorder that records nothing (record.enabled = false). */
@@ -543,7 +569,8 @@ export function createNullRecorder(): Recorder {
     restore: () => null,
     flush: () => true,
     poll: () => {},
+    whenIdle: () => Promise.resolve(),
     onProblem: () => () => {},
-    close: () => {},
+    close: () => Promise.resolve(),
   };
 }

@@ -22,7 +22,12 @@ export interface RecorderDeps {
   readonly wallNowMs?: () => number;
   /** Start a commit timer in attach() (default true). Tests call poll()/flush() themselves. */
   readonly autoFlush?: boolean;
-  /** Called with each newly opened connection (tests use it to simulate a full disk). */
+  /**
+   * Where commits run: "worker" (default) keeps SQLite and its fsyncs off the loop's thread;
+   * "inline" commits synchronously inside flush() (tests, tools).
+   */
+  readonly writer?: "worker" | "inline";
+  /** Inline writer only: called with each newly opened connection (tests simulate a full disk). */
   readonly onOpen?: (db: Db) => void;
 }
 
@@ -69,12 +74,17 @@ export interface Recorder {
   record(e: BmsEvent): void;
   /** Persisted stage state and counters, or null when there is none (or no database). */
   restore(): RestoredState | null;
-  /** Commits everything buffered now. Never throws; false when the commit failed. */
+  /**
+   * Commits everything buffered now. Never throws. Inline: false when the commit failed.
+   * Worker: false when a commit is still in flight (the data waits for the next one).
+   */
   flush(): boolean;
+  /** Resolves once no commit is in flight (worker mode; at once inline). */
+  whenIdle(): Promise<void>;
   /** What the commit timer calls: flushes when due, respecting the retry back-off. */
   poll(): void;
   /** Called when recording fails (a BmsEvent of type "error", where "record"). */
   onProblem(listener: (e: BmsEvent) => void): () => void;
-  /** Final commit, then closes the database. */
-  close(): void;
+  /** Final commit, then closes the database (and the worker). Inline mode finishes synchronously. */
+  close(): Promise<void>;
 }

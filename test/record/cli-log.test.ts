@@ -17,9 +17,25 @@ beforeAll(() => {
     const t = clock.nowMs();
     if (t === 5000) src.emit({ type: "lifecycle", tMs: t, what: "start", detail: "sim, 4 cells" });
     if (t === 30_000)
-      src.emit({ type: "fault", tMs: t, code: "cell_ov", level: "trip", action: "raised", value: 3660, limit: 3650, detail: "cell:2" });
+      src.emit({
+        type: "fault",
+        tMs: t,
+        code: "cell_ov",
+        level: "trip",
+        action: "raised",
+        value: 3660,
+        limit: 3650,
+        detail: "cell:2",
+      });
     if (t === 31_000 || t === 32_000)
-      src.emit({ type: "command", tMs: t, source: "modbus", command: "alarm_reset", accepted: true, detail: "a, \"b\"" });
+      src.emit({
+        type: "command",
+        tMs: t,
+        source: "modbus",
+        command: "alarm_reset",
+        accepted: true,
+        detail: 'a, "b"',
+      });
     src.publish(syntheticSnapshot(i + 1, t, { cells: 4 }));
     clock.advance(250);
     if (i % 4 === 3) recorder.poll();
@@ -50,9 +66,16 @@ describe("ups-bms log", () => {
     expect(lines[2]).toMatch(/x2, last 2026-01-01T00:00:32.000Z/);
     capture();
     await main(["events", "--db", path, "--level", "alarm", "--json"]);
-    const json = out.trim().split("\n").map((l) => JSON.parse(l));
+    const json = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(json).toHaveLength(1);
-    expect(json[0]).toMatchObject({ level: "critical", type: "fault", event: { code: "cell_ov", value: 3660 } });
+    expect(json[0]).toMatchObject({
+      level: "critical",
+      type: "fault",
+      event: { code: "cell_ov", value: 3660 },
+    });
     capture();
     await main(["events", "--db", path, "--since", new Date(WALL0 + 31_500).toISOString()]);
     expect(out.trim().split("\n")).toHaveLength(1);

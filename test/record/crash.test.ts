@@ -3,14 +3,12 @@
  * `PRAGMA integrity_check`, every event the writer saw committed is there, and the state the
  * next start restores is the last one persisted. The writer is the built code (dist/).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSqlite } from "../../src/record/sqlite.js";
-import { tempDir } from "./helpers.js";
+import { ensureBuilt, tempDir } from "./helpers.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
 const WRITER = join(import.meta.dirname, "fixtures", "crash-writer.mjs");
 const KILLS = 100;
 const LANES = 4;
@@ -20,26 +18,6 @@ const stateFor = (seq: number) => ({
   monitor: { seq, socPct: Math.round((50 + 40 * Math.sin(seq / 97)) * 1000) / 1000, ekfP: [seq % 7, 0.5] },
   protection: { latched: seq % 3 === 0 ? ["short_circuit"] : [] },
 });
-
-/** dist/ is built by `npm test` (pretest); a direct vitest run rebuilds it when src is newer. */
-function ensureBuilt(): void {
-  const out = join(ROOT, "dist", "record", "recorder.js");
-  const newest = (dir: string): number =>
-    Math.max(
-      ...readdirSync(dir, { withFileTypes: true }).map((d) =>
-        d.isDirectory() ? newest(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs,
-      ),
-    );
-  if (existsSync(out) && statSync(out).mtimeMs >= newest(join(ROOT, "src"))) return;
-  execFileSync(
-    process.execPath,
-    [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-    {
-      cwd: ROOT,
-      stdio: "inherit",
-    },
-  );
-}
 
 interface RunResult {
   restoredLine: unknown;

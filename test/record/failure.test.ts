@@ -121,7 +121,7 @@ describe("unwritable database path", () => {
     const logger = createLogger("test", "silent");
     const sim = createSimulation(config, { clock, logger });
     const bms = createBms(config, { clock, logger, driver: sim.driver });
-    const recorder = createRecorder(config, { clock, logger, autoFlush: false });
+    const recorder = createRecorder(config, { clock, logger, autoFlush: false, writer: "inline" });
     recorder.attach(bms);
     const ticks: number[] = [];
     bms.onSnapshot((s) => {
@@ -147,14 +147,14 @@ describe("with the real loop", () => {
     const logger = createLogger("test", "silent");
     const sim = createSimulation(config, { clock, logger });
     const bms = createBms(config, { clock, logger, driver: sim.driver });
-    const recorder = createRecorder(config, { clock, logger, autoFlush: false });
+    const recorder = createRecorder(config, { clock, logger, autoFlush: false, writer: "inline" });
     recorder.attach(bms);
     await bms.start();
     await bms.run({ maxTicks: 40 });
     const expected = bms.exportState();
     await bms.shutdown();
     recorder.close();
-    const again = createRecorder(config, { clock, logger, autoFlush: false });
+    const again = createRecorder(config, { clock, logger, autoFlush: false, writer: "inline" });
     const restored = again.restore();
     expect(restored?.monitor).toEqual(JSON.parse(JSON.stringify(expected.monitor)));
     expect(restored?.seq).toBe(40);

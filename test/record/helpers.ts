@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BmsConfig, parseConfig } from "../../src/config/schema.js";
@@ -29,7 +30,30 @@ export function manualRecorder(record: Partial<RecordConfig>, extra: Partial<Rec
     clock,
     wallNowMs: () => WALL0 + clock.nowMs(),
     autoFlush: false,
+    writer: "inline",
     ...extra,
   });
   return { clock, recorder, lines, config };
+}
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+
+/** dist/ is built by `npm test` (pretest); a direct vitest run rebuilds it when src is newer. */
+export function ensureBuilt(): void {
+  const out = join(ROOT, "dist", "record", "recorder.js");
+  const newest = (dir: string): number =>
+    Math.max(
+      ...readdirSync(dir, { withFileTypes: true }).map((d) =>
+        d.isDirectory() ? newest(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs,
+      ),
+    );
+  if (existsSync(out) && statSync(out).mtimeMs >= newest(join(ROOT, "src"))) return;
+  execFileSync(
+    process.execPath,
+    [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: ROOT,
+      stdio: "inherit",
+    },
+  );
 }
