@@ -142,7 +142,10 @@ export interface HistoryFeed {
   readonly cells?: number;
   /** The last day is fed at one snapshot per second (the per-second window); earlier days per minute. */
   readonly perSecondDays?: number;
-  /** Called after every simulated hour (after its commit), e.g. to sample the file size. */
+  /** Simulated time between commits: per-minute stretches (default 1 h) and per-second ones (60 s). */
+  readonly commitEveryMs?: number;
+  readonly perSecondCommitEveryMs?: number;
+  /** Called after every commit of a per-minute stretch, e.g. to sample the file size. */
   readonly onHour?: (hour: number) => void;
 }
 
@@ -162,7 +165,9 @@ export function feedHistory(
   const endMs = clock.nowMs() + feed.days * 86_400_000;
   let seq = 0;
   let events = 0;
-  let nextHourMs = clock.nowMs() + 3_600_000;
+  const commitMs = feed.commitEveryMs ?? 3_600_000;
+  const perSecondCommitMs = feed.perSecondCommitEveryMs ?? 60_000;
+  let nextHourMs = clock.nowMs() + commitMs;
   let hour = 0;
   while (clock.nowMs() < endMs) {
     const t = clock.nowMs();
@@ -204,11 +209,11 @@ export function feedHistory(
       events++;
     }
     clock.advance(stepMs);
-    // Per-second stretches commit every minute (the real recorder commits every second).
-    if (stepMs === 1000 && clock.nowMs() % 60_000 === 0) recorder.flush();
+    // Per-second stretches commit more often (the real recorder commits every second).
+    if (stepMs === 1000 && clock.nowMs() % perSecondCommitMs === 0) recorder.flush();
     if (clock.nowMs() >= nextHourMs) {
       recorder.flush();
-      nextHourMs += 3_600_000;
+      nextHourMs += commitMs;
       feed.onHour?.(hour++);
     }
   }

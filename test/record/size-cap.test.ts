@@ -33,6 +33,9 @@ describe("size cap and retention", () => {
       days,
       cells: 16,
       perSecondDays: 0.15,
+      // Few, larger commits keep the test quick (each commit fsyncs at checkpoints).
+      commitEveryMs: 6 * 3_600_000,
+      perSecondCommitEveryMs: 300_000,
       onHour: () => {
         maxBytes = Math.max(maxBytes, fileBytes(path));
       },
@@ -69,7 +72,7 @@ describe("size cap and retention", () => {
     });
     const src = new SyntheticSource();
     recorder.attach(src);
-    feedHistory(src, recorder, clock, { days: 6, perSecondDays: 0.01 });
+    feedHistory(src, recorder, clock, { days: 6, perSecondDays: 0.01, commitEveryMs: 6 * 3_600_000 });
     recorder.close();
     const r = new HistoryReader(path);
     const mins = [...r.minutes(WALL0, WALL0 + 7 * 86_400_000)];
