@@ -5,7 +5,9 @@
  * unhealthy, raises a problem event and retries with back-off, dropping the oldest samples
  * (never events).
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { BmsConfig } from "../config/schema.js";
 import { BmsError } from "../core/errors.js";
@@ -61,7 +63,9 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
   const path = resolve(cfg.path);
   const windowMs = cfg.repeatWindowS * 1000;
   const captureMs = cfg.tripCaptureS * 1000;
-  const mode = deps.writer ?? "worker";
+  const workerUrl = new URL("./writer-worker.js", import.meta.url);
+  // Running from sources (a TypeScript test runner) there is no compiled worker file: commit inline.
+  const mode = deps.writer ?? (existsSync(fileURLToPath(workerUrl)) ? "worker" : "inline");
   let wallOffsetMs = wallNow() - clock.nowMs();
   const toWall = (clockMs: number): number => wallOffsetMs + clockMs;
 
@@ -369,7 +373,7 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
   }
 
   function startWorker(): Worker {
-    const w = new Worker(new URL("./writer-worker.js", import.meta.url), {
+    const w = new Worker(workerUrl, {
       workerData: { path, config: cfg },
     });
     w.unref();

@@ -154,7 +154,8 @@ describe("with the real loop", () => {
     const expected = bms.exportState();
     await bms.shutdown();
     recorder.close();
-    const again = createRecorder(config, { clock, logger, autoFlush: false, writer: "inline" });
+    // No writer option: from sources there is no compiled worker, so it falls back to inline.
+    const again = createRecorder(config, { clock, logger, autoFlush: false });
     const restored = again.restore();
     expect(restored?.monitor).toEqual(JSON.parse(JSON.stringify(expected.monitor)));
     expect(restored?.seq).toBe(40);
