@@ -402,7 +402,9 @@ export function createRecorder(config: BmsConfig, deps: RecorderDeps): Recorder 
     if (mode === "inline") {
       inline ??= new HistoryWriter(path, cfg, deps.onOpen);
       const result = inline.write(batch);
-      return settle(flight, result, inline.quarantined);
+      const moved = inline.quarantined;
+      inline.quarantined = null;
+      return settle(flight, result, moved);
     }
     try {
       worker ??= startWorker();
