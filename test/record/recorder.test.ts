@@ -246,3 +246,50 @@ describe("persisted state and schema", () => {
     recorder.close();
   });
 });
+
+describe("edge cases", () => {
+  it("records snapshots without valid data (no cells, no temperatures) as nulls", () => {
+    const path = join(tmp.dir, "h.db");
+    const { clock, recorder } = manualRecorder({ path });
+    const src = new SyntheticSource();
+    recorder.attach(src);
+    for (let i = 0; i < 8; i++) {
+      src.publish(syntheticSnapshot(i + 1, clock.nowMs(), { cells: 0, tempsDeciC: [null] }));
+      clock.advance(250);
+    }
+    expect(recorder.flush()).toBe(true);
+    recorder.close();
+    const r = new HistoryReader(path);
+    const [s] = [...r.samples(WALL0, WALL0 + 10_000)];
+    expect(s).toMatchObject({
+      cellMinMv: null,
+      cellMaxMv: null,
+      tempMaxDeciC: null,
+      cellsMv: [],
+      tempsDeciC: [null],
+    });
+    const [m] = [...r.minutes(WALL0, WALL0 + 60_000)];
+    expect(m).toMatchObject({ n: 8, cell_min_mv: null, temp_max_dc: null });
+    r.close();
+  });
+
+  it("record.enabled = false gives a recorder that writes nothing", async () => {
+    const { existsSync } = await import("node:fs");
+    const { createRecorder } = await import("../../src/record/index.js");
+    const { configWith } = await import("./helpers.js");
+    const { ManualClock } = await import("../../src/time/clock.js");
+    const { silentLogger } = await import("../../src/core/logger.js");
+    const path = join(tmp.dir, "off.db");
+    const rec = createRecorder(configWith({ path, enabled: false }), {
+      clock: new ManualClock(0),
+      logger: silentLogger,
+    });
+    const src = new SyntheticSource();
+    rec.attach(src);
+    src.publish(syntheticSnapshot(1, 0));
+    expect(rec.flush()).toBe(true);
+    expect(rec.restore()).toBeNull();
+    await rec.close();
+    expect(existsSync(path)).toBe(false);
+  });
+});
