@@ -189,12 +189,23 @@ export function modbusDefaults(): ModbusConfig {
 
 export const recordSchema = z
   .object({
-    enabled: z.boolean(),
+    enabled: z.boolean().describe("Record events, history and state (false: record nothing)"),
     path: z.string().min(1).describe("SQLite database file"),
-    commitIntervalMs: z.number().int().positive(),
+    commitIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .describe("Buffered data is committed this often: the most an event can wait for the disk"),
     sampleWindowS: z.number().int().positive().describe("Per-second samples kept this long"),
-    aggregateRetentionDays: z.number().int().positive(),
-    maxSizeMb: z.number().positive(),
+    aggregateRetentionDays: z
+      .number()
+      .int()
+      .positive()
+      .describe("Per-minute aggregates and trip captures kept this long, days"),
+    maxSizeMb: z
+      .number()
+      .positive()
+      .describe("Size cap of the database file and its WAL; oldest history goes first"),
     tripCaptureS: z.number().int().min(0).describe("Raw samples kept before and after each trip, s"),
     repeatWindowS: z
       .number()
