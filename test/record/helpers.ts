@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BmsConfig, parseConfig } from "../../src/config/schema.js";
@@ -39,7 +39,11 @@ export function manualRecorder(record: Partial<RecordConfig>, extra: Partial<Rec
 export const ROOT = join(import.meta.dirname, "..", "..");
 
 /** dist/ is built by `npm test` (pretest); a direct vitest run rebuilds it when src is newer. */
-export function ensureBuilt(): void {
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+function distIsFresh(): boolean {
   const out = join(ROOT, "dist", "record", "recorder.js");
   const newest = (dir: string): number =>
     Math.max(
@@ -47,13 +51,40 @@ export function ensureBuilt(): void {
         d.isDirectory() ? newest(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs,
       ),
     );
-  if (existsSync(out) && statSync(out).mtimeMs >= newest(join(ROOT, "src"))) return;
-  execFileSync(
-    process.execPath,
-    [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-    {
-      cwd: ROOT,
-      stdio: "inherit",
-    },
-  );
+  return existsSync(out) && statSync(out).mtimeMs >= newest(join(ROOT, "src"));
+}
+
+/**
+ * dist/ is built by `npm test` (pretest); a direct vitest run rebuilds it when src is newer.
+ * A lock directory keeps test files running in parallel from building at the same time.
+ */
+export function ensureBuilt(): void {
+  if (distIsFresh()) return;
+  mkdirSync(join(ROOT, "dist"), { recursive: true });
+  const lock = join(ROOT, "dist", ".record-test-build.lock");
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (distIsFresh()) return;
+      // A lock left by a killed run is stale after two minutes.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 120_000) rmSync(lock, { force: true, recursive: true });
+      sleepSync(200);
+    }
+  }
+  try {
+    if (!distIsFresh())
+      execFileSync(
+        process.execPath,
+        [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+        {
+          cwd: ROOT,
+          stdio: "inherit",
+        },
+      );
+  } finally {
+    rmSync(lock, { force: true, recursive: true });
+  }
 }
