@@ -206,13 +206,37 @@ export function modbusDefaults(): ModbusConfig {
 
 export const recordSchema = z
   .object({
-    enabled: z.boolean(),
+    enabled: z.boolean().describe("Record events, history and state (false: record nothing)"),
     path: z.string().min(1).describe("SQLite database file"),
-    commitIntervalMs: z.number().int().positive(),
+    commitIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .describe("Buffered data is committed this often: the most an event can wait for the disk"),
     sampleWindowS: z.number().int().positive().describe("Per-second samples kept this long"),
-    aggregateRetentionDays: z.number().int().positive(),
-    maxSizeMb: z.number().positive(),
+    aggregateRetentionDays: z
+      .number()
+      .int()
+      .positive()
+      .describe("Per-minute aggregates and trip captures kept this long, days"),
+    maxSizeMb: z
+      .number()
+      .positive()
+      .describe("Size cap of the database file and its WAL; oldest history goes first"),
     tripCaptureS: z.number().int().min(0).describe("Raw samples kept before and after each trip, s"),
+    repeatWindowS: z
+      .number()
+      .int()
+      .min(0)
+      .describe("A repeat of the same event within this long counts on the first one's row (0: never merge)"),
+    synchronous: z
+      .enum(["full", "normal"])
+      .describe("full: each commit survives power loss; normal: survives a crash, not power loss"),
+    maxBufferedSamples: z
+      .number()
+      .int()
+      .min(60)
+      .describe("Per-second samples held in memory while the database is unwritable (oldest dropped)"),
   })
   .strict();
 export type RecordConfig = z.infer<typeof recordSchema>;
@@ -226,5 +250,8 @@ export function recordDefaults(): RecordConfig {
     aggregateRetentionDays: 366,
     maxSizeMb: 256,
     tripCaptureS: 30,
+    repeatWindowS: 600,
+    synchronous: "full",
+    maxBufferedSamples: 3600,
   };
 }
