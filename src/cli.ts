@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "read a running BMS over Modbus (status, cells) or send alarm reset / connect / heartbeat",
     load: () => import("./cli/modbus.js"),
   },
+  log: {
+    summary: "read the recorded history: events, export --csv, trips",
+    load: () => import("./cli/log.js"),
+  },
   config: {
     summary: "check a config file, print the schema or the resolved config",
     load: () => import("./cli/config.js"),

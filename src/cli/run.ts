@@ -4,6 +4,7 @@
  */
 import { startModbus } from "../comms/server.js";
 import { loadConfigFile } from "../config/load.js";
+import { createRecorder } from "../record/recorder.js";
 import { type BmsConfig, parseConfig } from "../config/schema.js";
 import { createLogger } from "../core/logger.js";
 import { createAfeDriver } from "../hal/factory.js";
@@ -36,7 +37,13 @@ export async function main(argv: string[]): Promise<number> {
   const clock = new RealClock();
 
   const { driver } = await createAfeDriver(config, { clock, logger });
-  const bms = createBms(config, { clock, logger, driver });
+  // The recorder first: the state it persisted (estimator, latched faults) seeds the stages.
+  const recorder = createRecorder(config, { logger, clock });
+  const restored = recorder.restore();
+  if (restored) logger.info(`restored state saved at ${new Date(restored.savedAtMs).toISOString()}`);
+  recorder.onProblem((e) => logger.error(`recording: ${JSON.stringify(e)}`));
+  const bms = createBms(config, { clock, logger, driver, restored });
+  recorder.attach(bms);
   bms.onEvent((e) => {
     if (e.type === "fault" || e.type === "state" || e.type === "error" || e.type === "command")
       logger.info(() => JSON.stringify(e));
@@ -47,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     modbus = values["no-modbus"] ? null : await startModbus(bms, config, { logger });
   } catch (err) {
     await driver.close();
+    await recorder.close();
     throw err;
   }
   await bms.start();
@@ -79,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
     await modbus?.close();
     await bms.shutdown(stopReason);
+    await recorder.close();
   }
   const st = bms.loopStats;
   logger.info(
