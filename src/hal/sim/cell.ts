@@ -123,7 +123,7 @@ export class CellBank {
 
   effectiveSoc(i: number): number {
     const q = this.qFactor[i]!;
-    return 1 - (1 - this.z[i]!) / q;
+    return q === 1 ? this.z[i]! : 1 - (1 - this.z[i]!) / q;
   }
 
   private refreshTemperature(i: number): void {
@@ -139,6 +139,10 @@ export class CellBank {
   prepare(a1: number, a2: number, g1: number, g2: number, out: StringSums): void {
     const m = this.model;
     const hystV = m.hysteresisV;
+    const ocvYs = m.ocv.ys;
+    const dudtYs = m.dUdT.ys;
+    const rSocYs = m.rSocFactor.ys;
+    const lastIdx = ocvYs.length - 1;
     let eEnd = 0;
     let rEnd = 0;
     let eAvg = 0;
@@ -147,14 +151,26 @@ export class CellBank {
       this.refreshTemperature(i);
       const z = this.z[i]!;
       const t = this.tempC[i]!;
-      const ze = 1 - (1 - z) / this.qFactor[i]!;
-      const zc = ze < 0 ? 0 : Math.min(ze, 1);
-      const dudt = m.dUdT.at(zc);
-      const o25e = ocvAt(m, ze);
+      const q = this.qFactor[i]!;
+      const ze = q === 1 ? z : 1 - (1 - z) / q;
+      // The SOC tables share one grid: find the segment once and blend all three.
+      let f = Math.min(1, Math.max(0, ze)) * lastIdx;
+      let k = f | 0;
+      if (k >= lastIdx) k = lastIdx - 1;
+      f -= k;
+      const d0 = dudtYs[k]!;
+      const dudt = d0 + (dudtYs[k + 1]! - d0) * f;
+      const s0 = rSocYs[k]!;
+      const rSoc = s0 + (rSocYs[k + 1]! - s0) * f;
+      let o25e: number;
+      if (ze >= 0 && ze <= 1) {
+        const o0 = ocvYs[k]!;
+        o25e = o0 + (ocvYs[k + 1]! - o0) * f;
+      } else o25e = ocvAt(m, ze);
       const o25 = ze === z ? o25e : ocvAt(m, z);
       const oT = o25e + (t - 25) * dudt;
       const emf = oT + hystV + this.h[i]!;
-      const rf = this.rScale[i]! * this.arrhenius[i]! * m.rSocFactor.at(zc);
+      const rf = this.rScale[i]! * this.arrhenius[i]! * rSoc;
       const r0 = m.r0Ohm * rf;
       const r1 = m.r1Ohm * rf;
       const r2 = m.r2Ohm * rf;

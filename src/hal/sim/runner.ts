@@ -141,6 +141,10 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
     }
   }
 
+  // Hardware trips open a FET without a BMS event: the truth side reports them.
+  sim.onHardwareTrip((tMs, codes) => {
+    for (const code of codes) write({ t: tOf(tMs), type: "hw_trip", code, fets: sim.pack.fets() });
+  });
   const tripsByCode: Record<string, number> = {};
   bms.onEvent((e) => {
     if (e.type === "fault" && e.level === "trip" && (e.action === "raised" || e.action === "latched"))
