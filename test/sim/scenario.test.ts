@@ -86,6 +86,7 @@ describe("scenario runs", () => {
     // The AFE's hardware SCD opened the discharge FET 200 µs into the short.
     const trip = lines.find((l) => l.type === "hw_trip");
     expect(trip).toMatchObject({ t: 60, code: "short_circuit", fets: { dsg: false } });
+    expect(summary.hardwareTripsByCode).toEqual({ short_circuit: 1 });
     expect(lines.at(-1)).toBe(summary);
     expect(summary.cellMv.max).toBeGreaterThan(summary.cellMv.min);
     expect(summary.speedup).toBeGreaterThan(0);

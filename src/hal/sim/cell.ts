@@ -221,6 +221,7 @@ export class CellBank {
     const b2 = tau2 * (1 - a2) * (1 + a2) * 0.5;
     const gd1 = g1 * dtS;
     const gd2 = g2 * dtS;
+    const invDt = 1 / dtS;
     let packV = 0;
     let boardBleedW = 0;
     let jR0 = 0;
@@ -251,8 +252,11 @@ export class CellBank {
       const d1 = v1 - vi1;
       const vi2 = r2 * ic;
       const d2 = v2 - vi2;
-      const loss1 = r1 > 0 ? (vi1 * vi1 * dtS + 2 * vi1 * d1 * gd1 + d1 * d1 * b1) / r1 : 0;
-      const loss2 = r2 > 0 ? (vi2 * vi2 * dtS + 2 * vi2 * d2 * gd2 + d2 * d2 * b2) / r2 : 0;
+      const inv1 = r1 > 0 ? 1 / r1 : 0;
+      const inv2 = r2 > 0 ? 1 / r2 : 0;
+      // ∫v²/R with v = vi + d·e^(−t/τ), vi = R·I: R·I²·Δt + 2·I·d·τ(1−a) + d²·τ(1−a²)/(2R).
+      const loss1 = r1 * ic * ic * dtS + 2 * ic * d1 * gd1 + d1 * d1 * b1 * inv1;
+      const loss2 = r2 * ic * ic * dtS + 2 * ic * d2 * gd2 + d2 * d2 * b2 * inv2;
       const v1n = a1 * v1 + (1 - a1) * vi1;
       const v2n = a2 * v2 + (1 - a2) * vi2;
       const lossR0 = ic * ic * r0 * dtS;
@@ -275,15 +279,14 @@ export class CellBank {
       jLeak += leak;
       jBleed += bleed;
       jRev += rev;
-      if (r1 > 0) jCap += (0.5 * tau1 * (v1n * v1n - v1 * v1)) / r1;
-      if (r2 > 0) jCap += (0.5 * tau2 * (v2n * v2n - v2 * v2)) / r2;
+      jCap += 0.5 * (tau1 * (v1n * v1n - v1 * v1) * inv1 + tau2 * (v2n * v2n - v2 * v2) * inv2);
 
       const tK = this.tempC[i]! + KELVIN;
       // Bernardi: irreversible losses plus the reversible entropic heat I·T·dU/dT (I > 0 charging).
       this.heatW[i] =
-        (lossR0 + loss1 + loss2 + hyst + coul + sd + leak + bleed * this.bleedHeatToCell) / dtS +
+        (lossR0 + loss1 + loss2 + hyst + coul + sd + leak + bleed * this.bleedHeatToCell) * invDt +
         ic * tK * this.dudt[i]!;
-      boardBleedW += (bleed * (1 - this.bleedHeatToCell)) / dtS;
+      boardBleedW += bleed * (1 - this.bleedHeatToCell) * invDt;
 
       this.z[i] = this.z[i]! + ((etaC * ic - leakA) * dtS) / qAs - sdPerS * dtS;
       this.v1[i] = v1n;
