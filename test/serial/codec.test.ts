@@ -9,6 +9,10 @@ describe("CRC-16/CCITT-FALSE", () => {
   it("matches the catalogue check value for '123456789'", () => {
     expect(crc16Ccitt("123456789")).toBe(0x29b1);
   });
+  it("matches the example lines in docs/serial-protocol.md", () => {
+    expect(decodeLine(">2,513,READ*CC01").ok).toBe(true);
+    expect(decodeLine("<2,513,MEAS,v=3301;3302;3299,t=251,bt=312,f=0,bal=4,st=0*41A9").ok).toBe(true);
+  });
 });
 
 describe("line codec", () => {
