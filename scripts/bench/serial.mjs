@@ -101,7 +101,12 @@ function startSocat(a, b) {
     });
   });
 }
-const stopSocat = (p) => new Promise((r) => (p.exitCode !== null ? r() : (p.once("exit", r), p.kill())));
+const stopSocat = (p) =>
+  new Promise((resolve) => {
+    if (p.exitCode !== null) return resolve();
+    p.once("exit", resolve);
+    p.kill();
+  });
 
 async function ptyFigures(reconnectMs) {
   const dir = mkdtempSync(join(tmpdir(), "ups-bms-serial-bench-"));
