@@ -4,7 +4,6 @@
  * the simulated pack, to bench-test a controller without a pack. Runs until SIGINT/SIGTERM;
  * reopens the port if it vanishes.
  */
-import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.js";
 import { type BmsConfig, parseConfig } from "../config/schema.js";
 import { BmsError } from "../core/errors.js";
@@ -14,9 +13,10 @@ import type { SerialLink } from "../hal/serial.js";
 import { simulationBehindBoards } from "../hal/serial/factory.js";
 import { createSimulatedBoards } from "../hal/serial/sim-board.js";
 import { RealClock } from "../time/clock.js";
+import { parseCommandArgs } from "./args.js";
 
 const USAGE =
-  "usage: ups-bms serial-board --port PATH [--boards ADDR:CELLS,...] [--baud N] [--config FILE] [--watchdog-ms N]";
+  "ups-bms serial-board --port PATH [--boards ADDR:CELLS,...] [--baud N] [--config FILE] [--watchdog-ms N]";
 const REOPEN_MS = 500;
 
 function parseBoards(text: string): { address: number; cells: number }[] {
@@ -28,29 +28,22 @@ function parseBoards(text: string): { address: number; cells: number }[] {
 }
 
 export async function main(argv: string[], options: { signal?: AbortSignal } = {}): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string" },
-        baud: { type: "string" },
-        boards: { type: "string" },
-        config: { type: "string" },
-        "watchdog-ms": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new BmsError("USAGE", `${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      port: { type: "string", short: "p" },
+      baud: { type: "string" },
+      boards: { type: "string" },
+      config: { type: "string", short: "c" },
+      "watchdog-ms": { type: "string" },
+    },
+    USAGE,
+  );
+  if (positionals.length > 0)
+    throw new BmsError("USAGE", `unexpected argument ${JSON.stringify(positionals[0])}; usage: ${USAGE}`);
   const port = values.port;
-  if (typeof port !== "string" || port === "") throw new BmsError("USAGE", `--port is required\n${USAGE}`);
+  if (typeof port !== "string" || port === "")
+    throw new BmsError("USAGE", `--port is required; usage: ${USAGE}`);
 
   let config: BmsConfig;
   if (typeof values.config === "string") {
