@@ -146,12 +146,18 @@ describe.skipIf(!hasSocat)("serial driver over socat pseudo-terminals", { timeou
 
   it("recovers after the port vanishes and comes back (socat killed and restarted)", async () => {
     const reconnectsBefore = driver.diagnostics().reconnects;
-    await boardLink.write("<1,5,MEAS,v=3300;33"); // half a line, then the device goes away
-    await wait(50);
+    const truncatedBefore = driver.diagnostics().errors.truncatedAtDisconnect;
+    const disconnectsBefore = driver.diagnostics().disconnects;
+    const half = "<1,5,MEAS,v=3300;33"; // half a line, then the device goes away
+    const bytesBefore = driver.diagnostics().bytesReceived;
+    await boardLink.write(half);
+    await until(() => driver.diagnostics().bytesReceived >= bytesBefore + half.length, 2000);
     await pair.stop();
     // the driver notices on its next poll and reports AFE_COMMS instead of data
     await expect(driver.read()).rejects.toMatchObject({ code: "AFE_COMMS" });
-    await until(() => !driver.diagnostics().connected, 2000);
+    await until(() => driver.diagnostics().disconnects > disconnectsBefore, 2000);
+    expect(driver.diagnostics().connected).toBe(false);
+    expect(driver.diagnostics().errors.truncatedAtDisconnect).toBe(truncatedBefore + 1);
     await expect(driver.read()).rejects.toMatchObject({ code: "AFE_COMMS" });
 
     pair = await startPtyPair(ctrlPath, boardPath);

@@ -11,13 +11,15 @@ import type { SerialLink } from "../serial.js";
 import { type Simulation, createSimulation } from "../sim/index.js";
 import { type SerialAfeDriver, createSerialAfeDriver } from "./driver.js";
 import { createLinkPair } from "./memory-link.js";
-import { createSimulatedBoards } from "./sim-board.js";
+import { type SimulatedBoards, createSimulatedBoards } from "./sim-board.js";
 
 export const SIM_PORT = "sim";
 
 export interface SerialDriverHandle {
   readonly driver: SerialAfeDriver;
   readonly simulation: Simulation | null;
+  /** The simulated boards with port `sim` (to silence one or latch a fault in scenarios). */
+  readonly boards: SimulatedBoards | null;
 }
 
 export async function createSerialDriverFromConfig(
@@ -44,11 +46,11 @@ export async function createSerialDriverFromConfig(
       ...common,
       openLink: () => openSerialLink({ path: afe.port, baudRate: afe.baudRate }),
     });
-    return { driver, simulation: null };
+    return { driver, simulation: null, boards: null };
   }
   const simulation = simulationBehindBoards(config, deps);
   const pair = createLinkPair(SIM_PORT);
-  createSimulatedBoards({
+  const boards = createSimulatedBoards({
     link: pair.b,
     pack: simulation.pack,
     clock: deps.clock,
@@ -58,7 +60,7 @@ export async function createSerialDriverFromConfig(
   });
   const link: SerialLink = pair.a;
   const driver = await createSerialAfeDriver({ ...common, openLink: async () => link });
-  return { driver, simulation };
+  return { driver, simulation, boards };
 }
 
 /** The simulated pack a serial config's simulated boards measure (also used by `serial-board`). */
