@@ -105,6 +105,53 @@ describe("serial driver over an in-memory line", { timeout: 5000 }, () => {
     expectTruth(driver, await driver.read(), pk);
   });
 
+  it("several dead boards cost at most one reply timeout per read, and each is still probed", async () => {
+    const clock = new ManualClock(0);
+    const three = [
+      { address: 1, cells: 3 },
+      { address: 2, cells: 2 },
+      { address: 3, cells: 2 },
+    ];
+    const pk = fakePack(7, 0);
+    const pair = createLinkPair();
+    const boards = createSimulatedBoards({ link: pair.b, pack: pk.pack, clock, boards: three });
+    const driver = await createSerialAfeDriver({
+      port: "bus",
+      boards: three,
+      openLink: async () => pair.a,
+      clock,
+      replyTimeoutMs: REPLY_TIMEOUT_MS,
+      probeIntervalMs: 1000,
+    });
+    boards.setSilent(2, true);
+    boards.setSilent(3, true);
+    for (let i = 0; i < 3; i++) {
+      await settle(clock, driver.read());
+      clock.advance(250);
+    }
+    let worst = 0;
+    for (let i = 0; i < 16; i++) {
+      const before = driver.diagnostics().errors.timeouts;
+      const t0 = clock.nowMs();
+      const s = await settle(clock, driver.read());
+      worst = Math.max(worst, driver.diagnostics().errors.timeouts - before);
+      expect(clock.nowMs() - t0).toBeLessThanOrEqual(REPLY_TIMEOUT_MS + 10);
+      expect(s.cellVoltagesMv.slice(0, 3)).toEqual(pk.state.voltagesMv.slice(0, 3));
+      clock.advance(250);
+    }
+    expect(worst).toBe(1);
+    boards.setSilent(3, false);
+    let back = -1;
+    for (let i = 0; i < 12 && back < 0; i++) {
+      const s = await settle(clock, driver.read());
+      if (Number.isFinite(s.cellVoltagesMv[5])) back = i;
+      clock.advance(250);
+    }
+    // probed within two probe intervals (two silent boards take turns)
+    expect(back).toBeGreaterThanOrEqual(0);
+    expect(back * 250).toBeLessThanOrEqual(2000);
+  });
+
   it("throws AFE_COMMS when no board answers", async () => {
     const { driver, pk, clock } = await setup();
     pk.setComms(false);

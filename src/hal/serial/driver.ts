@@ -456,7 +456,16 @@ export class SerialAfeDriver implements AfeDriver {
       );
     }
     if (this.needsResync) await this.resync();
-    for (const b of this.boards) await this.poll(b);
+    // Silent boards are probed at most one per read, oldest probe first, so several dead
+    // boards cost one reply timeout per tick, not one each.
+    const silent = this.boards.filter((b) => b.misses >= SILENT_AFTER_MISSES);
+    const due = silent
+      .filter((b) => b.lastPollMs === null || this.clock.nowMs() - b.lastPollMs >= this.probeIntervalMs)
+      .sort((x, y) => (x.lastPollMs ?? 0) - (y.lastPollMs ?? 0))[0];
+    for (const b of this.boards) {
+      if (b.misses >= SILENT_AFTER_MISSES && b !== due) b.meas = null;
+      else await this.poll(b);
+    }
     const nowMs = this.clock.nowMs();
     const answered = this.boards.filter((b) => b.meas !== null);
     if (answered.length === 0)
@@ -468,16 +477,7 @@ export class SerialAfeDriver implements AfeDriver {
   }
 
   private async poll(b: Board): Promise<void> {
-    const now = this.clock.nowMs();
-    if (
-      b.misses >= SILENT_AFTER_MISSES &&
-      b.lastPollMs !== null &&
-      now - b.lastPollMs < this.probeIntervalMs
-    ) {
-      b.meas = null;
-      return;
-    }
-    b.lastPollMs = now;
+    b.lastPollMs = this.clock.nowMs();
     const f = await this.exchange(b, "READ", {});
     let meas: BoardMeasurement | null = null;
     if (this.expect(f, "MEAS")) {
