@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isBmsError } from "../../src/core/errors.js";
+import { createMemoryLogger } from "../../src/core/logger.js";
 import { encodeFrame } from "../../src/hal/serial/codec.js";
 import { type SerialAfeDriver, createSerialAfeDriver } from "../../src/hal/serial/driver.js";
 import { type MemoryLink, createLinkPair } from "../../src/hal/serial/memory-link.js";
@@ -150,6 +151,39 @@ describe("serial driver over an in-memory line", { timeout: 5000 }, () => {
     // probed within two probe intervals (two silent boards take turns)
     expect(back).toBeGreaterThanOrEqual(0);
     expect(back * 250).toBeLessThanOrEqual(2000);
+  });
+
+  it("reports latched board faults and clears them on request; heartbeats are acknowledged", async () => {
+    const { driver, boards } = await setup();
+    boards.latchFault(2, 0);
+    boards.latchFault(1, 4);
+    let s = await driver.read();
+    expect(s.hardwareFaults).toEqual([
+      { code: "short_circuit", source: "board1:SCD" },
+      { code: "cell_ov", source: "board2:OV" },
+    ]);
+    await driver.clearFaults(["cell_ov"]);
+    s = await driver.read();
+    expect(s.hardwareFaults).toEqual([{ code: "short_circuit", source: "board1:SCD" }]);
+    expect(await driver.heartbeat()).toBe(2);
+  });
+
+  it("asks the boards for a sampling period and warns when one refuses", async () => {
+    const clock = new ManualClock(0);
+    const pk = fakePack(7, 3);
+    const pair = createLinkPair();
+    createSimulatedBoards({ link: pair.b, pack: pk.pack, clock, boards: BOARDS });
+    const { logger, lines } = createMemoryLogger();
+    await createSerialAfeDriver({
+      port: "bus",
+      boards: BOARDS,
+      openLink: async () => pair.a,
+      clock,
+      logger,
+      replyTimeoutMs: REPLY_TIMEOUT_MS,
+      sampleIntervalMs: 5,
+    });
+    expect(lines.filter((l) => l.level === "warn" && /sample rate 5 ms/.test(l.text))).toHaveLength(2);
   });
 
   it("throws AFE_COMMS when no board answers", async () => {
