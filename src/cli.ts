@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "run the BMS (default: simulated 16-cell LFP pack on float)",
     load: () => import("./cli/run.js"),
   },
+  sim: {
+    summary: "run a scenario in simulated time, as fast as the CPU allows (JSON Lines out)",
+    load: () => import("./cli/sim.js"),
+  },
   config: {
     summary: "check a config file, print the schema or the resolved config",
     load: () => import("./cli/config.js"),

@@ -30,9 +30,11 @@ export const packSchema = z
     cellsInSeries: z
       .number()
       .int()
-      .min(4)
+      .min(1)
       .max(256)
-      .describe("Cells in series (4–48 in a UPS pack; up to 256 for benchmarks)"),
+      .describe(
+        "Cells in series (4–48 in a UPS pack; 1 for single-cell bench tests; up to 256 for benchmarks)",
+      ),
     capacityAh: z.number().positive().max(10_000).describe("Rated capacity, Ah"),
     name: z.string().max(32).describe("Shown over Modbus as the model name"),
     serialNumber: z.string().max(32),

@@ -26,7 +26,7 @@ describe("ups-bms command line", () => {
   it("config check lists every problem with its field and exits 2", async () => {
     const p = file(
       "bad.json",
-      JSON.stringify({ pack: { cellsInSeries: 2 }, protection: { cellOv: { trip: { reset: 3700 } } } }),
+      JSON.stringify({ pack: { cellsInSeries: 0 }, protection: { cellOv: { trip: { reset: 3700 } } } }),
     );
     const r = await runCli(["config", "check", p]);
     expect(r.code).toBe(2);

@@ -62,7 +62,7 @@ const RULES: [string, unknown, string][] = [
   ],
   ["unknown chemistry", { pack: { chemistry: "lead" } }, "pack.chemistry"],
   ["unknown cell preset", { pack: { cellPreset: "lto" } }, "pack.cellPreset"],
-  ["too few cells", { pack: { cellsInSeries: 3 } }, "pack.cellsInSeries"],
+  ["no cells", { pack: { cellsInSeries: 0 } }, "pack.cellsInSeries"],
   ["non-integer cell count", { pack: { cellsInSeries: 15.5 } }, "pack.cellsInSeries"],
   ["negative capacity", { pack: { capacityAh: -1 } }, "pack.capacityAh"],
   [
@@ -220,7 +220,7 @@ describe("config rules: every rule has a failing case naming its field", () => {
   });
 
   it("reports several problems at once", () => {
-    const problems = problemsOf({ pack: { cellsInSeries: 2 }, colour: 1, balance: { mode: "x" } });
+    const problems = problemsOf({ pack: { cellsInSeries: 0 }, colour: 1, balance: { mode: "x" } });
     expect(problems.map((p) => p.path)).toEqual(
       expect.arrayContaining(["pack.cellsInSeries", "colour", "balance.mode"]),
     );
