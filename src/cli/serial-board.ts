@@ -78,6 +78,7 @@ export async function main(argv: string[], options: { signal?: AbortSignal } = {
     logger,
     watchdogMs,
     bleedResistorOhm: simulation.bleedResistorOhm,
+    noise: simulation.boardNoise,
   });
   logger.info(
     `boards ${afe.boards.map((b) => `#${b.address} (${b.cells} cells)`).join(", ")} on ${port} at ${baudRate} baud`,

@@ -22,8 +22,11 @@ describe("serial driver from config", () => {
     for (let i = 0; i < 4; i++) {
       const snap = await bms.tick();
       expect(snap).not.toBeNull();
-      const truth = handle.simulation!.pack.senseVoltagesMv().map((v) => Math.max(0, Math.round(v)));
-      expect(snap!.measurements.cellVoltagesMv).toEqual(truth);
+      const truth = handle.simulation!.pack.senseVoltagesMv();
+      const got = snap!.measurements.cellVoltagesMv;
+      expect(got).toHaveLength(16);
+      // board ADC noise is 1 mV sigma, truncated at 3 sigma, then rounded
+      for (const [i, v] of got.entries()) expect(Math.abs(v - truth[i]!)).toBeLessThanOrEqual(3.5);
       clock.advance(config.loop.periodMs);
     }
     expect((handle.driver as SerialAfeDriver).diagnostics().errors.timeouts).toBe(0);

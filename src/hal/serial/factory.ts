@@ -11,7 +11,7 @@ import type { SerialLink } from "../serial.js";
 import { type Simulation, createSimulation } from "../sim/index.js";
 import { type SerialAfeDriver, createSerialAfeDriver } from "./driver.js";
 import { createLinkPair } from "./memory-link.js";
-import { type SimulatedBoards, createSimulatedBoards } from "./sim-board.js";
+import { type SimBoardNoise, type SimulatedBoards, createSimulatedBoards } from "./sim-board.js";
 
 export const SIM_PORT = "sim";
 
@@ -57,6 +57,7 @@ export async function createSerialDriverFromConfig(
     boards: afe.boards,
     logger: log.child("board"),
     bleedResistorOhm: simulation.bleedResistorOhm,
+    noise: simulation.boardNoise,
   });
   const link: SerialLink = pair.a;
   const driver = await createSerialAfeDriver({ ...common, openLink: async () => link });
@@ -67,7 +68,7 @@ export async function createSerialDriverFromConfig(
 export function simulationBehindBoards(
   config: BmsConfig,
   deps: { readonly clock: Clock; readonly logger: Logger },
-): Simulation & { readonly bleedResistorOhm: number } {
+): Simulation & { readonly bleedResistorOhm: number; readonly boardNoise: SimBoardNoise } {
   const afe = config.afe;
   const overrides = afe.kind === "serial" ? afe.simulation : undefined;
   const simAfe = simAfeSchema.parse({
@@ -76,5 +77,12 @@ export function simulationBehindBoards(
     kind: "sim",
   });
   const simulation = createSimulation({ ...config, afe: simAfe }, { clock: deps.clock, logger: deps.logger });
-  return Object.assign(simulation, { bleedResistorOhm: simAfe.bleedResistorOhm });
+  // Board ADC noise of the same order as the simulated AFE's defaults (1 mV, 0.1 % of 1C, 0.1 °C).
+  const boardNoise: SimBoardNoise = {
+    seed: simAfe.seed,
+    cellMv: 1,
+    currentMa: config.pack.capacityAh,
+    tempDeciC: 1,
+  };
+  return Object.assign(simulation, { bleedResistorOhm: simAfe.bleedResistorOhm, boardNoise });
 }

@@ -7,6 +7,7 @@ import type { FaultCode } from "../../core/faults.js";
 import type { Logger } from "../../core/logger.js";
 import { silentLogger } from "../../core/logger.js";
 import type { Clock } from "../../time/clock.js";
+import { Prng } from "../sim/prng.js";
 import type { PackPort } from "../pack.js";
 import type { SerialLink } from "../serial.js";
 import {
@@ -47,6 +48,15 @@ export interface SimulatedBoardsOptions {
   readonly bleedResistorOhm?: number;
   readonly hardwareProtections?: readonly FaultCode[];
   readonly maxLineBytes?: number;
+  /** ADC white noise per reading (seeded, per board); absent: readings are the pins' truth, rounded. */
+  readonly noise?: SimBoardNoise;
+}
+
+export interface SimBoardNoise {
+  readonly seed: number;
+  readonly cellMv: number;
+  readonly currentMa: number;
+  readonly tempDeciC: number;
 }
 
 export interface SimBoardCounters {
@@ -84,6 +94,7 @@ interface BoardState {
   lastCmdMs: number;
   status: number;
   sampleMs: number;
+  readonly rng: Prng | null;
 }
 
 export function createSimulatedBoards(opts: SimulatedBoardsOptions): SimulatedBoards {
@@ -128,6 +139,7 @@ export function createSimulatedBoards(opts: SimulatedBoardsOptions): SimulatedBo
       lastCmdMs: clock.nowMs(),
       status: 0,
       sampleMs: 100,
+      rng: opts.noise ? Prng.derive(opts.noise.seed, 40 + spec.address) : null,
     };
     offset += spec.cells;
     return b;
@@ -172,10 +184,14 @@ export function createSimulatedBoards(opts: SimulatedBoardsOptions): SimulatedBo
         pack.advanceTo(now);
         const v = pack.senseVoltagesMv().slice(b.cellOffset, b.cellOffset + b.spec.cells);
         const fets = pack.fets();
+        const n = opts.noise;
+        const jitter = (sd: number): number => (b.rng && sd > 0 ? b.rng.truncatedNormal(sd) : 0);
         const fields = encodeMeasurement({
-          cellVoltagesMv: v.map((x) => Math.max(0, Math.round(x))),
-          temperaturesDeciC: b.temps.map((t) => pack.thermistorDeciC(t)),
-          currentMa: b.info.measuresCurrent ? pack.currentMa() : null,
+          cellVoltagesMv: v.map((x) => Math.max(0, Math.round(x + jitter(n?.cellMv ?? 0)))),
+          temperaturesDeciC: b.temps.map((t) =>
+            Math.round(pack.thermistorDeciC(t) + jitter(n?.tempDeciC ?? 0)),
+          ),
+          currentMa: b.info.measuresCurrent ? Math.round(pack.currentMa() + jitter(n?.currentMa ?? 0)) : null,
           boardTempDeciC: pack.dieTempDeciC(),
           faultFlags: b.faults,
           fets: b.info.controlsFets ? fets : null,
