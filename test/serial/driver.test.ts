@@ -94,7 +94,7 @@ describe("serial driver over an in-memory line", { timeout: 5000 }, () => {
     const s = await settle(clock, driver.read());
     expect(s.cellVoltagesMv.slice(0, 4)).toEqual(pk.state.voltagesMv.slice(0, 4));
     expect(s.cellVoltagesMv.slice(4).every(Number.isNaN)).toBe(true);
-    expect(s.channelErrors?.map((e) => e.channel)).toEqual(["cell:4", "cell:5", "cell:6", "temp:2"]);
+    expect(s.channelErrors?.map((e) => e.channel)).toEqual(["afe", "cell:4", "cell:5", "cell:6", "temp:2"]);
     expect(s.channelErrors?.[0]?.reason).toMatch(/^board 2 silent \d+ ms$/);
     for (let i = 0; i < 5; i++) await settle(clock, driver.read());
     const d = driver.diagnostics();

@@ -516,6 +516,9 @@ export class SerialAfeDriver implements AfeDriver {
       const m = b.meas;
       if (!m) {
         const reason = this.silentReason(b, nowMs);
+        // The board itself is a comms problem (afe_comms after its delay); its cells are
+        // sensor problems on top, so neither estimator nor protection uses them.
+        channelErrors.push({ channel: "afe", reason });
         for (let i = 0; i < b.cells; i++) {
           cells.push(Number.NaN);
           channelErrors.push({ channel: `cell:${b.cellOffset + i}`, reason });
