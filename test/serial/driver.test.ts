@@ -85,6 +85,10 @@ describe("serial driver over an in-memory line", { timeout: 5000 }, () => {
     // board 2 allows 2 bleeders: three is refused with a reason, not silently trimmed
     await expect(driver.setBalancing([4, 5, 6])).rejects.toMatchObject({ code: "PROTOCOL" });
     expect(driver.diagnostics().errors.naks).toBe(1);
+    // board 1 accepted "none of mine"; board 2 refused and kept cell 5; no retry on each read
+    expect((await driver.read()).balancingCells).toEqual([5]);
+    await driver.read();
+    expect(driver.diagnostics().errors.naks).toBe(1);
   });
 
   it("marks a silent board's cells in channelErrors and backs off polling it", async () => {

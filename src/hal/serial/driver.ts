@@ -557,10 +557,16 @@ export class SerialAfeDriver implements AfeDriver {
     };
   }
 
+  /** After a reopen: boards may have reset, so the commanded state is sent again (best effort). */
   private async resync(): Promise<void> {
     this.needsResync = false;
     for (const b of this.boards) if (b.info?.balancing) await this.sendBalancing(b);
-    await this.sendFets();
+    try {
+      await this.sendFets();
+    } catch (err) {
+      // The loop re-sends FETs itself when the reported state drifts from the commanded one.
+      this.log.warn(`FET state not restored after reopen: ${(err as Error).message}`);
+    }
   }
 
   private async sendBalancing(b: Board): Promise<boolean> {
@@ -585,7 +591,11 @@ export class SerialAfeDriver implements AfeDriver {
         b.commandedMask = maskOf(masks.get(b)!);
         if (!this.conn.connected) continue;
         const f = await this.exchange(b, "BAL", { m: toHex(b.commandedMask) });
-        if (f?.type === "NAK") refused.push(`board ${b.address}: ${f.fields.r ?? "no reason"}`);
+        if (f?.type === "NAK") {
+          refused.push(`board ${b.address}: ${f.fields.r ?? "no reason"}`);
+          // The board kept its old bleeders; do not keep re-sending a command it refuses.
+          b.commandedMask = b.meas?.balancingMask ?? 0;
+        }
         // A silent board is reported by read(); its watchdog drops the bleeders by itself.
       }
       if (refused.length > 0) throw new BmsError("PROTOCOL", `balancing refused (${refused.join("; ")})`);
