@@ -118,4 +118,25 @@ describe("bounded line framer", () => {
     f.push(new TextEncoder().encode("D\n"));
     expect(lines).toEqual(["D"]);
   });
+
+  it("yields the same lines however the byte stream is chunked", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[ -~]{1,40}$/), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 50 }),
+        (lines, cuts) => {
+          const bytes = new TextEncoder().encode(lines.map((l) => `${l}\n`).join(""));
+          const got: string[] = [];
+          const f = new LineFramer(64, (l) => got.push(l));
+          let at = 0;
+          for (let k = 0; at < bytes.length; k++) {
+            const n = cuts[k % cuts.length]!;
+            f.push(bytes.subarray(at, at + n));
+            at += n;
+          }
+          expect(got).toEqual(lines);
+        },
+      ),
+    );
+  });
 });
