@@ -159,8 +159,17 @@ export const modbusSchema = z
         baudRate: z.number().int().positive(),
         parity: z.enum(["none", "even", "odd"]),
         stopBits: z.union([z.literal(1), z.literal(2)]),
+        allowWrites: z
+          .boolean()
+          .describe("Accept writes over RS-485 (the line has no client address to check)"),
       })
       .strict(),
+    cellsPerModule: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .describe("Cells per SunSpec model 805 module block (one block per module)"),
     remoteMode: z.boolean().describe("Accept writes (alarm reset, connect, limits) from the controller"),
     heartbeatTimeoutMs: z
       .number()
@@ -181,7 +190,15 @@ export function modbusDefaults(): ModbusConfig {
       allowWriteFrom: ["127.0.0.1", "::1"],
       maxClients: 8,
     },
-    rtu: { enabled: false, path: "/dev/ttyUSB0", baudRate: 19200, parity: "even", stopBits: 1 },
+    rtu: {
+      enabled: false,
+      path: "/dev/ttyUSB0",
+      baudRate: 19200,
+      parity: "even",
+      stopBits: 1,
+      allowWrites: true,
+    },
+    cellsPerModule: 16,
     remoteMode: true,
     heartbeatTimeoutMs: 60_000,
   };
