@@ -4,19 +4,12 @@
  * master: it polls each board in turn and accepts exactly one reply per request, matched by
  * address and sequence number. Everything else is counted in `diagnostics()` and dropped.
  */
-import type { FaultCode, HardwareFault } from "../../core/faults.js";
+import type { FaultCode } from "../../core/faults.js";
 import { BmsError } from "../../core/errors.js";
 import type { FetState } from "../../core/fets.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { Clock } from "../../time/clock.js";
-import type {
-  AfeCapabilities,
-  AfeDriver,
-  AppliedHardwareLimits,
-  BalancingCapabilities,
-  HardwareLimits,
-  Sample,
-} from "../afe.js";
+import type { AfeCapabilities, AfeDriver, AppliedHardwareLimits, HardwareLimits, Sample } from "../afe.js";
 import type { SerialLink } from "../serial.js";
 import {
   DEFAULT_MAX_LINE_BYTES,
@@ -26,7 +19,15 @@ import {
   decodeLine,
   encodeFrame,
 } from "./codec.js";
+import { capabilitiesFromInfo } from "./capabilities.js";
 import { SerialConnection } from "./connection.js";
+import {
+  type SerialBoardDiagnostics,
+  type SerialDiagnostics,
+  type SerialErrorCounters,
+  emptyErrorCounters,
+} from "./diagnostics.js";
+import { assembleSample } from "./sample.js";
 import {
   type BoardInfo,
   type BoardMeasurement,
@@ -34,12 +35,13 @@ import {
   FAULT_BITS,
   REPLY_TYPES,
   type ReplyType,
-  cellsOf,
   maskOf,
   parseInfo,
   parseMeasurement,
   toHex,
 } from "./messages.js";
+
+export type { SerialBoardDiagnostics, SerialDiagnostics, SerialErrorCounters };
 
 export interface SerialBoardConfig {
   readonly address: number;
@@ -64,51 +66,6 @@ export interface SerialAfeDriverOptions {
   readonly probeIntervalMs?: number;
   /** Asks boards to sample at this period (CFG rate); null leaves the firmware default. */
   readonly sampleIntervalMs?: number | null;
-}
-
-export interface SerialErrorCounters {
-  checksum: number;
-  format: number;
-  overlong: number;
-  nonAscii: number;
-  resynced: number;
-  truncatedAtDisconnect: number;
-  unknownType: number;
-  unexpectedType: number;
-  wrongAddress: number;
-  outOfOrder: number;
-  duplicate: number;
-  unsolicited: number;
-  echo: number;
-  badPayload: number;
-  timeouts: number;
-  naks: number;
-}
-
-export interface SerialBoardDiagnostics {
-  readonly address: number;
-  readonly firmware: string;
-  readonly state: "ok" | "silent";
-  readonly lastGoodMs: number | null;
-  readonly consecutiveMisses: number;
-  readonly lastNak: string | null;
-  readonly status: number;
-  readonly silentForMs: number | null;
-}
-
-export interface SerialDiagnostics {
-  readonly port: string;
-  readonly connected: boolean;
-  readonly linesReceived: number;
-  readonly repliesAccepted: number;
-  readonly bytesReceived: number;
-  readonly disconnects: number;
-  readonly reconnects: number;
-  readonly failedReopens: number;
-  readonly writeErrors: number;
-  readonly lastOutageMs: number | null;
-  readonly errors: Readonly<SerialErrorCounters>;
-  readonly boards: readonly SerialBoardDiagnostics[];
 }
 
 interface Board {
@@ -153,24 +110,7 @@ export class SerialAfeDriver implements AfeDriver {
   private needsResync = false;
   private linesReceived = 0;
   private repliesAccepted = 0;
-  private readonly errors: SerialErrorCounters = {
-    checksum: 0,
-    format: 0,
-    overlong: 0,
-    nonAscii: 0,
-    resynced: 0,
-    truncatedAtDisconnect: 0,
-    unknownType: 0,
-    unexpectedType: 0,
-    wrongAddress: 0,
-    outOfOrder: 0,
-    duplicate: 0,
-    unsolicited: 0,
-    echo: 0,
-    badPayload: 0,
-    timeouts: 0,
-    naks: 0,
-  };
+  private readonly errors: SerialErrorCounters = emptyErrorCounters();
 
   private constructor(private readonly opts: SerialAfeDriverOptions) {
     if (opts.boards.length === 0)
@@ -284,46 +224,12 @@ export class SerialAfeDriver implements AfeDriver {
           this.log.warn(`board ${b.address} did not accept sample rate ${rate} ms (${this.describe(f)})`);
       }
     }
-    this.caps = this.buildCapabilities();
+    this.caps = capabilitiesFromInfo(this.boards.map((b) => b.info!));
     this.log.info(
       `${this.boards.length} board(s) on ${this.opts.port}: ${this.boards
         .map((b) => `#${b.address} fw ${b.info?.firmware} ${b.cells} cells`)
         .join(", ")}`,
     );
-  }
-
-  private buildCapabilities(): AfeCapabilities {
-    const infos = this.boards.map((b) => b.info!);
-    const cellCount = infos.reduce((s, i) => s + i.cells, 0);
-    let balancing: BalancingCapabilities | null = null;
-    if (infos.every((i) => i.balancing && i.maxBalancing > 0)) {
-      const uniform = infos.every((i) => i.cells === infos[0]!.cells);
-      const minPer = Math.min(...infos.map((i) => i.maxBalancing));
-      // Unequal boards cannot be described as equal groups; one pack-wide group is the safe under-claim.
-      balancing = {
-        groupSize: uniform ? infos[0]!.cells : cellCount,
-        adjacentAllowed: true,
-        maxSimultaneous: uniform ? infos.reduce((s, i) => s + i.maxBalancing, 0) : minPer,
-        maxPerGroup: minPer,
-        measurementPauseMs: 0,
-        bleedResistorOhm: Math.max(...infos.map((i) => i.bleedResistorOhm)),
-      };
-    }
-    const prot = new Set<FaultCode>();
-    for (const code of infos[0]!.hardwareProtections)
-      if (infos.every((i) => i.hardwareProtections.includes(code))) prot.add(code);
-    const fw = [...new Set(infos.map((i) => i.firmware))].join("/");
-    return {
-      model: `serial-board x${infos.length} (fw ${fw})`,
-      cellCount,
-      temperatureSensorCount: infos.reduce((s, i) => s + i.temps, 0),
-      measuresCurrent: infos.some((i) => i.measuresCurrent),
-      measuresPackVoltage: false,
-      measuresBoardTemp: true,
-      balancing,
-      hardwareProtections: [...prot],
-      controlsFets: infos.some((i) => i.controlsFets),
-    };
   }
 
   /** Runs driver operations one at a time: the line has one master and one outstanding request. */
@@ -501,60 +407,18 @@ export class SerialAfeDriver implements AfeDriver {
   }
 
   private buildSample(nowMs: number): Sample {
-    const caps = this.capabilities;
-    const cells: number[] = [];
-    const temps: (number | null)[] = [];
-    const channelErrors: { channel: string; reason: string }[] = [];
-    const faults: HardwareFault[] = [];
-    const balancing: number[] = [];
-    let currentMa: number | null = null;
-    let currentBoardSilent = false;
-    let boardTemp: number | null = null;
-    let fets: FetState | null = null;
-    for (const b of this.boards) {
-      const info = b.info!;
-      const m = b.meas;
-      if (!m) {
-        const reason = this.silentReason(b, nowMs);
-        // The board itself is a comms problem (afe_comms after its delay); its cells are
-        // sensor problems on top, so neither estimator nor protection uses them.
-        channelErrors.push({ channel: "afe", reason });
-        for (let i = 0; i < b.cells; i++) {
-          cells.push(Number.NaN);
-          channelErrors.push({ channel: `cell:${b.cellOffset + i}`, reason });
-        }
-        for (let i = 0; i < info.temps; i++) {
-          temps.push(null);
-          channelErrors.push({ channel: `temp:${b.tempOffset + i}`, reason });
-        }
-        if (info.measuresCurrent && currentMa === null) currentBoardSilent = true;
-        continue;
-      }
-      cells.push(...m.cellVoltagesMv);
-      temps.push(...m.temperaturesDeciC);
-      if (info.measuresCurrent && currentMa === null && !currentBoardSilent) currentMa = m.currentMa;
-      if (m.boardTempDeciC !== null) boardTemp = Math.max(boardTemp ?? m.boardTempDeciC, m.boardTempDeciC);
-      if (m.fets && fets === null) fets = m.fets;
-      for (const fb of FAULT_BITS)
-        if ((m.faultFlags >>> fb.bit) & 1)
-          faults.push({ code: fb.code, source: `board${b.address}:${fb.source}` });
-      for (const c of cellsOf(m.balancingMask, b.cells)) balancing.push(b.cellOffset + c);
-    }
-    if (currentBoardSilent && caps.measuresCurrent)
-      channelErrors.push({ channel: "current", reason: "current-measuring board silent" });
-    return {
-      timestampMs: nowMs,
-      cellVoltagesMv: cells,
-      packVoltageMv: null,
-      packCurrentMa: caps.measuresCurrent ? currentMa : null,
-      temperaturesDeciC: temps,
-      boardTempDeciC: boardTemp,
-      hardwareFaults: faults,
-      // No FET board answered (or none fitted): report what was commanded rather than invent a trip.
-      fets: fets ?? this.commandedFets,
-      balancingCells: balancing,
-      ...(channelErrors.length > 0 ? { channelErrors } : {}),
-    };
+    return assembleSample(
+      this.boards.map((b) => ({
+        address: b.address,
+        cells: b.cells,
+        cellOffset: b.cellOffset,
+        tempOffset: b.tempOffset,
+        info: b.info!,
+        meas: b.meas,
+        silentReason: b.meas ? "" : this.silentReason(b, nowMs),
+      })),
+      { nowMs, measuresCurrent: this.capabilities.measuresCurrent, commandedFets: this.commandedFets },
+    );
   }
 
   /** After a reopen: boards may have reset, so the commanded state is sent again (best effort). */
