@@ -35,12 +35,28 @@ describe("ups-bms serial-board", { timeout: 10_000 }, () => {
       clock: new RealClock(),
       replyTimeoutMs: 300,
       startupAttempts: 10,
+      reconnectMs: 200,
     });
     expect(driver.capabilities).toMatchObject({ cellCount: 12, measuresCurrent: true, controlsFets: true });
     const s = await driver.read();
     expect(s.cellVoltagesMv).toHaveLength(12);
     for (const v of s.cellVoltagesMv) expect(v).toBeGreaterThan(2500);
     for (const v of s.cellVoltagesMv) expect(v).toBeLessThan(3700);
+    // unplug both ends (socat gone), then the same names come back: the board tool reopens
+    // its port by itself and the controller recovers without restarts on either side
+    await pair.stop();
+    await expect(driver.read()).rejects.toMatchObject({ code: "AFE_COMMS" });
+    pair = await startPtyPair(join(dir, "ctrl"), join(dir, "board"));
+    const t0 = performance.now();
+    let recovered = false;
+    while (!recovered && performance.now() - t0 < 4000) {
+      recovered = await driver.read().then(
+        (r) => r.cellVoltagesMv.every(Number.isFinite),
+        () => false,
+      );
+      if (!recovered) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(recovered).toBe(true);
     await driver.close();
     ac.abort();
     await expect(running).resolves.toBe(0);
