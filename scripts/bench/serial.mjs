@@ -62,13 +62,14 @@ function codecRate() {
   return Math.round((n / ms) * 1000);
 }
 
-async function memoryRead() {
+async function memoryRead(boards = BOARDS) {
   const clock = new ManualClock(0);
   const pair = createLinkPair("bench");
-  createSimulatedBoards({ link: pair.b, pack: pack(48, 6), clock, boards: BOARDS });
+  const cells = boards.reduce((n, b) => n + b.cells, 0);
+  createSimulatedBoards({ link: pair.b, pack: pack(cells, 6), clock, boards });
   const driver = await createSerialAfeDriver({
     port: "bench",
-    boards: BOARDS,
+    boards,
     openLink: async () => pair.a,
     clock,
     replyTimeoutMs: 200,
@@ -80,7 +81,7 @@ async function memoryRead() {
     clock.advance(250);
   }
   const usPerRead = ((performance.now() - t0) * 1000) / n;
-  const bytesPerRead = driver.diagnostics().bytesReceived / (n + BOARDS.length);
+  const bytesPerRead = driver.diagnostics().bytesReceived / (n + boards.length);
   await driver.close();
   return { usPerRead, bytesPerRead };
 }
@@ -165,6 +166,12 @@ export async function bench() {
   const mem = await memoryRead();
   out.memoryReadUs = Math.round(mem.usPerRead);
   console.log(`driver read, 3 boards x 16 cells, in-memory line: ${out.memoryReadUs} us CPU per read`);
+  const big = await memoryRead(Array.from({ length: 8 }, (_, k) => ({ address: k + 1, cells: 32 })));
+  out.memoryReadUs256 = Math.round(big.usPerRead);
+  out.wireMsPerReadAt115200_256 = Number((((big.bytesPerRead + 15 * 8) * 10) / 115.2).toFixed(1));
+  console.log(
+    `driver read, 8 boards x 32 cells (256): ${out.memoryReadUs256} us CPU per read; wire time at 115200 baud ${out.wireMsPerReadAt115200_256} ms`,
+  );
   // A pty ignores the baud rate; on a real line the bytes take time (10 bits per byte, requests ~15 B each).
   out.wireMsPerReadAt115200 = Number((((mem.bytesPerRead + 15 * BOARDS.length) * 10) / 115.2).toFixed(1));
   console.log(`wire time per read at 115200 baud (3 x 16 cells, computed): ${out.wireMsPerReadAt115200} ms`);
