@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "read the recorded history: events, export --csv, trips",
     load: () => import("./cli/log.js"),
   },
+  "serial-board": {
+    summary: "play a simulated serial cell-monitor board on a serial device or pty",
+    load: () => import("./cli/serial-board.js"),
+  },
   config: {
     summary: "check a config file, print the schema or the resolved config",
     load: () => import("./cli/config.js"),
