@@ -1,0 +1,146 @@
+/**
+ * Extracts the per-tick values the protections compare against, leaving out channels the
+ * monitor has flagged: an open wire reading 0 V must raise sensor_fault, not a false
+ * under-voltage or deep-discharge latch.
+ */
+import type { Measurements } from "../monitor/types.js";
+import {
+  V_BOARD_TEMP,
+  V_CHG_CURRENT,
+  V_COMMS,
+  V_DSG_CURRENT,
+  V_MAX_CELL,
+  V_MAX_TEMP,
+  V_MIN_CELL,
+  V_MIN_TEMP,
+  V_SENSOR,
+  V_SPREAD,
+} from "./rules.js";
+
+/** Where the extremes are, for fault details. */
+export interface Extremes {
+  maxCell: number;
+  minCell: number;
+  maxTemp: number;
+  minTemp: number;
+  sumCellsMv: number;
+  /** Every cell channel healthy (the extremes are "last good data"). */
+  cellsHealthy: boolean;
+}
+
+const COMMS_KINDS = new Set(["driver", "stale", "missing"]);
+
+export function isCommsFault(channel: string, kind: string): boolean {
+  return channel === "afe" && COMMS_KINDS.has(kind);
+}
+
+function channelIndex(channel: string, prefix: string): number {
+  return channel.startsWith(prefix) ? Number(channel.slice(prefix.length)) : -1;
+}
+
+export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): void {
+  v.fill(Number.NaN);
+  let sensorCount = 0;
+  let comms = m.valid ? 0 : 1;
+  let badCells: Set<number> | null = null;
+  let badTemps: Set<number> | null = null;
+  let badCurrent = false;
+  let badBoard = false;
+  for (const f of m.sensorFaults) {
+    if (isCommsFault(f.channel, f.kind)) {
+      comms = 1;
+      continue;
+    }
+    sensorCount++;
+    const ci = channelIndex(f.channel, "cell:");
+    if (ci >= 0) {
+      badCells ??= new Set();
+      badCells.add(ci);
+      continue;
+    }
+    const ti = channelIndex(f.channel, "temp:");
+    if (ti >= 0) {
+      badTemps ??= new Set();
+      badTemps.add(ti);
+    } else if (f.channel === "current") badCurrent = true;
+    else if (f.channel === "board_temp") badBoard = true;
+    else if (f.channel === "pack_voltage" || f.channel === "afe") {
+      // Pack-vs-sum mismatch or a chip-level problem: cell data cannot be trusted either.
+      badCells ??= new Set();
+      badCells.add(-1);
+    }
+  }
+  v[V_SENSOR] = sensorCount;
+  v[V_COMMS] = comms;
+  ex.cellsHealthy = badCells === null;
+  if (!m.valid) return;
+
+  const cells = m.cellVoltagesMv;
+  if (badCells === null) {
+    v[V_MAX_CELL] = m.cells.maxMv;
+    v[V_MIN_CELL] = m.cells.minMv;
+    ex.maxCell = m.cells.maxIndex;
+    ex.minCell = m.cells.minIndex;
+    let sum = 0;
+    for (let i = 0; i < cells.length; i++) sum += cells[i]!;
+    ex.sumCellsMv = sum;
+  } else if (!badCells.has(-1)) {
+    let max = Number.NEGATIVE_INFINITY;
+    let min = Number.POSITIVE_INFINITY;
+    let sum = 0;
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i]!;
+      sum += c;
+      if (badCells.has(i)) continue;
+      if (c > max) {
+        max = c;
+        ex.maxCell = i;
+      }
+      if (c < min) {
+        min = c;
+        ex.minCell = i;
+      }
+    }
+    if (max >= min) {
+      v[V_MAX_CELL] = max;
+      v[V_MIN_CELL] = min;
+    }
+    ex.sumCellsMv = sum;
+  }
+  if (!Number.isNaN(v[V_MAX_CELL]!)) v[V_SPREAD] = v[V_MAX_CELL]! - v[V_MIN_CELL]!;
+
+  if (!badCurrent) {
+    v[V_CHG_CURRENT] = m.packCurrentMa;
+    v[V_DSG_CURRENT] = -m.packCurrentMa;
+  }
+  if (!badBoard && m.boardTempDeciC !== null) v[V_BOARD_TEMP] = m.boardTempDeciC;
+
+  if (badTemps === null) {
+    if (m.maxTempDeciC !== null && m.minTempDeciC !== null) {
+      v[V_MAX_TEMP] = m.maxTempDeciC;
+      v[V_MIN_TEMP] = m.minTempDeciC;
+      ex.maxTemp = m.maxTempIndex;
+      ex.minTemp = m.minTempIndex;
+    }
+  } else {
+    const temps = m.temperaturesDeciC;
+    let max = Number.NEGATIVE_INFINITY;
+    let min = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < temps.length; i++) {
+      const t = temps[i];
+      if (t === null || t === undefined || badTemps.has(i)) continue;
+      if (t > max) {
+        max = t;
+        ex.maxTemp = i;
+      }
+      if (t < min) {
+        min = t;
+        ex.minTemp = i;
+      }
+    }
+    if (max >= min) {
+      v[V_MAX_TEMP] = max;
+      v[V_MIN_TEMP] = min;
+    }
+  }
+}
