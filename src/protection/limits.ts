@@ -94,12 +94,13 @@ export function ramp(
   ratePerS: number,
 ): RampState {
   if (prev === null) return { value: target, holdMs: 0, binding };
-  if (target < prev.value) return { value: target, holdMs: 0, binding };
-  const held = prev.holdMs + elapsedMs;
-  if (target === prev.value) {
-    // Stable: the binding follows the target (it may name a different, equal constraint).
-    return { value: target, holdMs: held, binding };
+  // At or below the applied value: take it, and the hold counts from here (the binding
+  // follows the target; an equal value may come from a different constraint).
+  if (target <= prev.value) {
+    if (target === prev.value && prev.holdMs === 0 && binding === prev.binding) return prev;
+    return { value: target, holdMs: 0, binding };
   }
+  const held = prev.holdMs + elapsedMs;
   if (held < holdMs) return { value: prev.value, holdMs: held, binding: prev.binding };
   const up = prev.value + (ratePerS * elapsedMs) / 1000;
   return up >= target
