@@ -64,11 +64,7 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
       badTemps.add(ti);
     } else if (f.channel === "current") badCurrent = true;
     else if (f.channel === "board_temp") badBoard = true;
-    else if (f.channel === "pack_voltage" || f.channel === "afe") {
-      // Pack-vs-sum mismatch or a chip-level problem: cell data cannot be trusted either.
-      badCells ??= new Set();
-      badCells.add(-1);
-    }
+    // A pack-voltage fault only raises sensor_fault: the cells keep their own protections.
   }
   v[V_SENSOR] = sensorCount;
   v[V_COMMS] = comms;
@@ -84,7 +80,7 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
     let sum = 0;
     for (let i = 0; i < cells.length; i++) sum += cells[i]!;
     ex.sumCellsMv = sum;
-  } else if (!badCells.has(-1)) {
+  } else {
     let max = Number.NEGATIVE_INFINITY;
     let min = Number.POSITIVE_INFINITY;
     let sum = 0;
