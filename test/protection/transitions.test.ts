@@ -452,3 +452,27 @@ describe("states", () => {
     expect(rig.view.limits.cvlMv).toBe(p.charge.floatVoltageMv * config.pack.cellsInSeries);
   });
 });
+
+describe("cell_spread with a configured trip", () => {
+  it("blocks charging only, and clears at its reset", () => {
+    const cfg = parseConfig({
+      protection: {
+        cellSpread: { trip: { limit: 400, reset: 250, delayMs: 10_000, recoveryDelayMs: 10_000 } },
+      },
+    });
+    const rig = new Rig(cfg);
+    rig.tick({});
+    rig.tick({ cells: { 6: 2850 } });
+    const took = rig.until({ cells: { 6: 2850 } }, (v) => tripOf(v, "cell_spread") !== undefined, 60_000);
+    expect(took).toBe(10_000);
+    const f = tripOf(rig.view, "cell_spread")!;
+    expect(f.detail).toBe("cell:0-cell:6");
+    expect(rig.view.fets).toEqual({ chg: false, dsg: true });
+    rig.run({ cells: { 6: 3000 } }, 60_000);
+    expect(tripOf(rig.view, "cell_spread")).toBeDefined();
+    rig.tick({ cells: { 6: 3100 } });
+    expect(rig.until({ cells: { 6: 3100 } }, (v) => tripOf(v, "cell_spread") === undefined, 60_000)).toBe(
+      10_000,
+    );
+  });
+});
