@@ -5,7 +5,9 @@
  */
 import type { BmsConfig } from "../config/schema.js";
 import { curveAt } from "./curve.js";
+import type { Rules } from "./rules.js";
 import type { RampState } from "./state.js";
+import type { ChargeLimits } from "./types.js";
 
 export interface Target {
   value: number;
@@ -106,4 +108,111 @@ export function ramp(
   return up >= target
     ? { value: target, holdMs: held, binding }
     : { value: up, holdMs: held, binding: prev.binding };
+}
+
+export interface LimitInputs {
+  readonly seenValid: boolean;
+  readonly valid: boolean;
+  /** NaN where the channel is unavailable. */
+  readonly maxCellMv: number;
+  readonly minCellMv: number;
+  readonly minTempDeciC: number;
+  readonly maxTempDeciC: number;
+  readonly sumCellsMv: number;
+  readonly full: boolean;
+  readonly socPct: number;
+  /** Bindings of the first active alarm / blocking fault on each path, or null. */
+  readonly chargeAlarm: string | null;
+  readonly dischargeAlarm: string | null;
+  readonly chargeFault: string | null;
+  readonly dischargeFault: string | null;
+  readonly remoteCclMa: number | null;
+  readonly remoteDclMa: number | null;
+  readonly deepLatched: boolean;
+  readonly elapsedMs: number;
+}
+
+export interface NextLimits {
+  readonly cvl: RampState | null;
+  readonly ccl: RampState | null;
+  readonly dcl: RampState | null;
+  readonly limits: ChargeLimits;
+}
+
+const target: Target = { value: 0, binding: "" };
+
+function cap(t: Target, value: number | null, binding: string): void {
+  if (value !== null && value < t.value) {
+    t.value = value;
+    t.binding = binding;
+  }
+}
+
+/** A blocked path reads zero and names its fault, even where a curve is already at zero. */
+function block(t: Target, binding: string | null): void {
+  if (binding === null) return;
+  t.value = 0;
+  t.binding = binding;
+}
+
+export function nextLimits(
+  config: BmsConfig,
+  rules: Rules,
+  prev: { readonly cvl: RampState | null; readonly ccl: RampState | null; readonly dcl: RampState | null },
+  x: LimitInputs,
+): NextLimits {
+  const cc = config.protection.charge;
+  const n = rules.cells;
+  if (!x.seenValid) {
+    return {
+      cvl: null,
+      ccl: null,
+      dcl: null,
+      limits: {
+        cvlMv: cc.chargeVoltageMv * n,
+        cclMa: 0,
+        dclMa: 0,
+        cvlBinding: "init",
+        cclBinding: "init",
+        dclBinding: "init",
+      },
+    };
+  }
+  let { cvl, ccl, dcl } = prev;
+  if (x.valid) {
+    voltageTarget(config, target, x.full, x.maxCellMv, x.sumCellsMv);
+    cvl = ramp(cvl, target.value, target.binding, x.elapsedMs, cc.increaseHoldMs, cc.cvlRampMvPerS * n);
+
+    chargeCurveTargets(config, target, x.maxCellMv, x.minTempDeciC, x.maxTempDeciC, x.socPct);
+    if (x.chargeAlarm !== null) limitTo(target, cc.maxChargeCurrentMa, cc.alarmDerateFraction, x.chargeAlarm);
+    cap(target, x.remoteCclMa, "remote");
+    if (x.deepLatched) limitTo(target, cc.maxChargeCurrentMa, rules.deepChargeFraction, "deep_discharge");
+    block(target, x.chargeFault);
+    ccl = ramp(ccl, target.value, target.binding, x.elapsedMs, cc.increaseHoldMs, cc.rampMaPerS);
+
+    dischargeCurveTargets(config, target, x.minCellMv, x.minTempDeciC, x.maxTempDeciC);
+    if (x.dischargeAlarm !== null)
+      limitTo(target, cc.maxDischargeCurrentMa, cc.alarmDerateFraction, x.dischargeAlarm);
+    cap(target, x.remoteDclMa, "remote");
+    block(target, x.dischargeFault);
+    dcl = ramp(dcl, target.value, target.binding, x.elapsedMs, cc.increaseHoldMs, cc.rampMaPerS);
+  } else {
+    // Blind: hold the last limits, but a blocked path still reports zero at once.
+    if (ccl && x.chargeFault !== null && ccl.value > 0) ccl = { value: 0, holdMs: 0, binding: x.chargeFault };
+    if (dcl && x.dischargeFault !== null && dcl.value > 0)
+      dcl = { value: 0, holdMs: 0, binding: x.dischargeFault };
+  }
+  return {
+    cvl,
+    ccl,
+    dcl,
+    limits: {
+      cvlMv: Math.round(cvl?.value ?? cc.chargeVoltageMv * n),
+      cclMa: Math.round(ccl?.value ?? 0),
+      dclMa: Math.round(dcl?.value ?? 0),
+      cvlBinding: cvl?.binding ?? "init",
+      cclBinding: ccl?.binding ?? "init",
+      dclBinding: dcl?.binding ?? "init",
+    },
+  };
 }

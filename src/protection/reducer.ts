@@ -8,14 +8,7 @@ import type { FaultCode } from "../core/faults.js";
 import type { FetState } from "../core/fets.js";
 import type { ProtectionInput } from "../core/stages.js";
 import { CLEARED, HELD, IDLE, type LevelState, type LevelStep, RAISED, stepLevel } from "./level.js";
-import {
-  chargeCurveTargets,
-  dischargeCurveTargets,
-  limitTo,
-  ramp,
-  type Target,
-  voltageTarget,
-} from "./limits.js";
+import { nextLimits } from "./limits.js";
 import {
   ALARM,
   LEVEL_NAMES,
@@ -30,7 +23,7 @@ import {
   V_MIN_TEMP,
 } from "./rules.js";
 import { IDLE_SLOT, type ProtectionState, type SlotState } from "./state.js";
-import type { ActiveFault, BmsState, ChargeLimits, ProtectionView } from "./types.js";
+import type { ActiveFault, BmsState, ProtectionView } from "./types.js";
 import { type Extremes, extractValues, isCommsFault } from "./values.js";
 
 export interface ProtectionResult {
@@ -57,7 +50,6 @@ const BLOCK_DSG = 2;
 // Scratch objects reused across ticks; they never escape a call.
 const lvl: LevelStep = { state: IDLE, status: 0 };
 const ex: Extremes = { maxCell: 0, minCell: 0, maxTemp: 0, minTemp: 0, sumCellsMv: 0, cellsHealthy: true };
-const target: Target = { value: 0, binding: "" };
 
 function detailOf(rule: SlotRule, input: ProtectionInput): string | undefined {
   const m = input.measurements;
@@ -422,92 +414,33 @@ export function reduceProtection(
       : fetsOf(blockedChg === 0, blockedDsg === 0);
 
   // Limits.
-  const cc = config.protection.charge;
-  let cvl = state.cvl;
-  let ccl = state.ccl;
-  let dcl = state.dcl;
-  let limits: ChargeLimits;
-  if (!seenValid) {
-    limits = {
-      cvlMv: cc.chargeVoltageMv * rules.cells,
-      cclMa: 0,
-      dclMa: 0,
-      cvlBinding: "init",
-      cclBinding: "init",
-      dclBinding: "init",
-    };
-  } else {
-    if (valid) {
-      const maxCell = v[V_MAX_CELL]!;
-      const minCell = v[V_MIN_CELL]!;
-      const tMin = v[V_MIN_TEMP]!;
-      const tMax = v[V_MAX_TEMP]!;
-      voltageTarget(config, target, input.estimates.fullConfirmed, maxCell, ex.sumCellsMv);
-      cvl = ramp(
-        cvl,
-        target.value,
-        target.binding,
-        elapsedMs,
-        cc.increaseHoldMs,
-        cc.cvlRampMvPerS * rules.cells,
-      );
-
-      chargeCurveTargets(config, target, maxCell, tMin, tMax, input.estimates.socPct);
-      if (alarmChg >= 0)
-        limitTo(target, cc.maxChargeCurrentMa, cc.alarmDerateFraction, rules.slots[alarmChg]!.alarmBinding);
-      if (remoteCclMa !== null && remoteCclMa < target.value) {
-        target.value = remoteCclMa;
-        target.binding = "remote";
-      }
-      if (deepLatched) limitTo(target, cc.maxChargeCurrentMa, rules.deepChargeFraction, "deep_discharge");
-      // A blocked path names its fault even where a curve is already at zero.
-      if (chgCause >= 0) {
-        target.value = 0;
-        target.binding = rules.slots[chgCause]!.faultBinding;
-      }
-      ccl = ramp(ccl, target.value, target.binding, elapsedMs, cc.increaseHoldMs, cc.rampMaPerS);
-
-      dischargeCurveTargets(config, target, minCell, tMin, tMax);
-      if (alarmDsg >= 0)
-        limitTo(
-          target,
-          cc.maxDischargeCurrentMa,
-          cc.alarmDerateFraction,
-          rules.slots[alarmDsg]!.alarmBinding,
-        );
-      if (remoteDclMa !== null && remoteDclMa < target.value) {
-        target.value = remoteDclMa;
-        target.binding = "remote";
-      }
-      if (dsgCause >= 0) {
-        target.value = 0;
-        target.binding = rules.slots[dsgCause]!.faultBinding;
-      }
-      dcl = ramp(dcl, target.value, target.binding, elapsedMs, cc.increaseHoldMs, cc.rampMaPerS);
-    } else {
-      // Blind: hold the last limits, but a blocked path still reports zero at once.
-      if (ccl && chgCause >= 0 && ccl.value > 0)
-        ccl = { value: 0, holdMs: 0, binding: rules.slots[chgCause]!.faultBinding };
-      if (dcl && dsgCause >= 0 && dcl.value > 0)
-        dcl = { value: 0, holdMs: 0, binding: rules.slots[dsgCause]!.faultBinding };
-    }
-    limits = {
-      cvlMv: Math.round(cvl?.value ?? cc.chargeVoltageMv * rules.cells),
-      cclMa: Math.round(ccl?.value ?? 0),
-      dclMa: Math.round(dcl?.value ?? 0),
-      cvlBinding: cvl?.binding ?? "init",
-      cclBinding: ccl?.binding ?? "init",
-      dclBinding: dcl?.binding ?? "init",
-    };
-  }
+  const lim = nextLimits(config, rules, state, {
+    seenValid,
+    valid,
+    maxCellMv: v[V_MAX_CELL]!,
+    minCellMv: v[V_MIN_CELL]!,
+    minTempDeciC: v[V_MIN_TEMP]!,
+    maxTempDeciC: v[V_MAX_TEMP]!,
+    sumCellsMv: ex.sumCellsMv,
+    full: input.estimates.fullConfirmed,
+    socPct: input.estimates.socPct,
+    chargeAlarm: alarmChg >= 0 ? rules.slots[alarmChg]!.alarmBinding : null,
+    dischargeAlarm: alarmDsg >= 0 ? rules.slots[alarmDsg]!.alarmBinding : null,
+    chargeFault: chgCause >= 0 ? rules.slots[chgCause]!.faultBinding : null,
+    dischargeFault: dsgCause >= 0 ? rules.slots[dsgCause]!.faultBinding : null,
+    remoteCclMa,
+    remoteDclMa,
+    deepLatched,
+    elapsedMs,
+  });
 
   const next: ProtectionState = {
     phase,
     seenValid,
     slots: nextSlots,
-    cvl,
-    ccl,
-    dcl,
+    cvl: lim.cvl,
+    ccl: lim.ccl,
+    dcl: lim.dcl,
     lastGoodMinMv,
     lastGoodMaxMv,
     remoteCclMa,
@@ -521,7 +454,7 @@ export function reduceProtection(
     state: phase,
     fets,
     faults,
-    limits,
+    limits: lim.limits,
     chargeAllowed: fets.chg,
     dischargeAllowed: fets.dsg,
   };
