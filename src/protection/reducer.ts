@@ -185,8 +185,8 @@ export function reduceProtection(
     const prev = state.slots[si]!;
     const value = v[rule.input]!;
     const hw = hasHw(input, rule.code);
-    // Comms is judged on every tick; everything else only on valid data it can see.
-    const canSee = rule.code === "afe_comms" || (valid && !Number.isNaN(value));
+    // Comms and sensor health are judged on every tick; the rest only on valid data.
+    const canSee = rule.kind === "policy" || (valid && !Number.isNaN(value));
 
     let levels: LevelState[] | null = null;
     let latched = prev.latched;

@@ -41,7 +41,7 @@ function channelIndex(channel: string, prefix: string): number {
 export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): void {
   v.fill(Number.NaN);
   let sensorCount = 0;
-  let comms = m.valid ? 0 : 1;
+  let comms = 0;
   let badCells: Set<number> | null = null;
   let badTemps: Set<number> | null = null;
   let badCurrent = false;
@@ -67,7 +67,9 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
     // A pack-voltage fault only raises sensor_fault: the cells keep their own protections.
   }
   v[V_SENSOR] = sensorCount;
-  v[V_COMMS] = comms;
+  // Invalid data with only channel faults listed is a sensor problem, not a comms one (a
+  // monitor that withholds validity for a bad channel); invalid with nothing listed is comms.
+  v[V_COMMS] = comms === 1 || (!m.valid && sensorCount === 0) ? 1 : 0;
   ex.cellsHealthy = badCells === null;
   if (!m.valid) return;
 
