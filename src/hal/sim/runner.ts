@@ -133,6 +133,12 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
       const { atS: _at, action, ...rest } = e;
       write({ t: e.atS, type: "env", action, ...rest });
     });
+    if (e.action === "fault" && e.clearAtS !== undefined) {
+      const clearAtS = e.clearAtS;
+      sim.physics.schedule(clearAtS * 1000, () => {
+        write({ t: clearAtS, type: "env", action: "fault_clear", fault: e.fault });
+      });
+    }
   }
 
   const tripsByCode: Record<string, number> = {};
@@ -203,7 +209,12 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
       relativeError: en.relativeError,
     },
   };
-  await bms.shutdown("scenario finished");
+  try {
+    await bms.shutdown("scenario finished");
+  } catch (err) {
+    // A scenario may end while the AFE is unreachable (injected comms loss): the run still counts.
+    logger.warn(`shutdown at the end of the scenario failed: ${(err as Error).message}`);
+  }
   write(summary);
   return summary;
 }
