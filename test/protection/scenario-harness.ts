@@ -63,7 +63,12 @@ export async function runScenarioTrace(name: string, untilS?: number): Promise<S
   bms = createBms(config, { clock, logger: silentLogger, driver: sim.driver });
   const trace: TickTrace[] = [];
   const events: BmsEvent[] = [];
-  bms.onEvent((e) => events.push(e));
+  bms.onEvent((e) => {
+    events.push(e);
+    // The simulated AFE advances its physics only when it answers, so during an injected comms
+    // loss the scheduled end of the loss would never arrive; time passes for the pack anyway.
+    if (e.type === "error") sim.physics.advanceTo(e.tMs);
+  });
   bms.onSnapshot((s) => {
     sim.setBmsLimits(s.protection.limits);
     const m = s.measurements;

@@ -197,4 +197,38 @@ describe("scenarios", () => {
     expect(cleared.dsg).toBe(true);
     expect(cleared.tMs).toBeGreaterThan(14_400_000);
   }, 60_000);
+  it("hot-ambient: ot_charge blocks charging while floating hot, discharge stays available", async () => {
+    const run = await runScenarioTrace("hot-ambient", 7000);
+    const ot = run.config.protection.otCharge.trip!;
+    const tripped = firstTick(run, trips("ot_charge"))!;
+    expectDebouncedTrip(
+      run,
+      tripped,
+      (t) => t.maxTempDeciC !== null && t.maxTempDeciC >= ot.limit,
+      ot.delayMs,
+    );
+    expect(tripped.chg).toBe(false);
+    expect(tripped.dsg).toBe(true);
+    expect(run.trace.filter((t) => t.tMs >= tripped.tMs).every((t) => !t.chg && t.dsg)).toBe(true);
+  }, 60_000);
+
+  it("thermistor-open: a flagged rail reading is a sensor fault; an unflagged one is cold", async () => {
+    const run = await runScenarioTrace("thermistor-open", 400);
+    const flagged = run.trace.some((t) => t.sensorFaults > 0);
+    if (flagged) {
+      // The monitor calls −40.0 °C an open thermistor: the channel is left out of the checks.
+      const tripped = firstTick(run, trips("sensor_fault"))!;
+      expect(tripped.tMs - 120_000).toBeLessThanOrEqual(
+        run.config.protection.sensorFault.delayMs + 2 * run.periodMs,
+      );
+      expect(tripped.dsg).toBe(true);
+      expect(tripEvents(run, "ut_discharge")).toHaveLength(0);
+    } else {
+      // A monitor that accepts the rail value as plausible: protection must believe it.
+      const tripped = firstTick(run, trips("ut_charge"))!;
+      const ut = run.config.protection.utCharge.trip!;
+      expect(tripped.tMs - 120_000).toBeLessThanOrEqual(ut.delayMs + 2 * run.periodMs);
+      expect(tripped.chg).toBe(false);
+    }
+  }, 60_000);
 });
