@@ -47,8 +47,8 @@ export function loadScenario(name: string): Scenario {
   return parseScenario(JSON.parse(readFileSync(url, "utf8")), name);
 }
 
-export async function runScenarioTrace(name: string, untilS?: number): Promise<ScenarioRun> {
-  const scenario = loadScenario(name);
+export async function runScenarioTrace(name: string | Scenario, untilS?: number): Promise<ScenarioRun> {
+  const scenario = typeof name === "string" ? loadScenario(name) : name;
   const config = parseConfig(deepMerge(scenario.config ?? {}, scenarioConfigOverrides(scenario)));
   const clock = new ManualClock(0, { autoAdvance: true });
   let bms: ReturnType<typeof createBms> | null = null;

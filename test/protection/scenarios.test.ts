@@ -14,6 +14,7 @@ import {
   tripEvents,
   trips,
 } from "./scenario-harness.js";
+import { parseScenario } from "../../src/hal/sim/scenario.js";
 
 /** A cell may pass its hard limit by at most this much (the trip delay at the cell's dV/dt). */
 const HARD_LIMIT_MARGIN_MV = 25;
@@ -230,5 +231,21 @@ describe("scenarios", () => {
       expect(tripped.tMs - 120_000).toBeLessThanOrEqual(ut.delayMs + 2 * run.periodMs);
       expect(tripped.chg).toBe(false);
     }
+  }, 60_000);
+  it("float: six hours on mains with the simulator's sensor noise raise no fault at any level", async () => {
+    const run = await runScenarioTrace(
+      parseScenario({
+        name: "float",
+        seed: 33,
+        durationS: 6 * 3600,
+        pack: { cellPreset: "lfp-100ah", cellsInSeries: 16 },
+        initial: { socPct: 99, mains: true },
+        config: { loop: { periodMs: 1000 } },
+        timeline: [],
+      }),
+    );
+    expect(run.events.filter((e) => e.type === "fault")).toEqual([]);
+    expect(run.trace.every((t) => t.chg && t.dsg)).toBe(true);
+    expect(run.trace.at(-1)!.state).toBe("standby");
   }, 60_000);
 });
