@@ -29,6 +29,13 @@ export interface Extremes {
 }
 
 const COMMS_KINDS = new Set(["driver", "stale", "missing"]);
+/**
+ * Kinds whose reading means nothing (no reading, outside the plausible range, an open sense
+ * wire): such a channel is left out of the limit checks. A plausible reading that only
+ * disagrees (`temp_spread`, `stuck`, `pack_mismatch`) is kept: a real hot spot also disagrees
+ * with its neighbours, and trusting it errs on the safe side.
+ */
+const MEANINGLESS_KINDS = new Set(["missing", "range", "open_wire"]);
 
 export function isCommsFault(channel: string, kind: string): boolean {
   return channel === "afe" && COMMS_KINDS.has(kind);
@@ -52,6 +59,7 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
       continue;
     }
     sensorCount++;
+    if (!MEANINGLESS_KINDS.has(f.kind)) continue;
     const ci = channelIndex(f.channel, "cell:");
     if (ci >= 0) {
       badCells ??= new Set();

@@ -476,3 +476,32 @@ describe("cell_spread with a configured trip", () => {
     );
   });
 });
+
+describe("suspicious versus meaningless channels", () => {
+  it("a hot thermistor flagged only as disagreeing (temp_spread) still trips over-temperature", () => {
+    const rig = new Rig(config);
+    rig.tick({});
+    const hot = {
+      temps: [250, 600],
+      sensorFaults: [{ channel: "temp:1" as const, kind: "temp_spread" as const, detail: "spread 350" }],
+    };
+    rig.run(hot, 5000);
+    expect(tripOf(rig.view, "ot_discharge")?.detail).toBe("temp:1");
+    expect(tripOf(rig.view, "sensor_fault")).toBeDefined();
+    expect(rig.view.fets).toEqual({ chg: false, dsg: false });
+  });
+
+  it("an out-of-range thermistor is left out of the temperature checks", () => {
+    const rig = new Rig(config);
+    rig.tick({});
+    const rail = {
+      temps: [250, 1500],
+      sensorFaults: [{ channel: "temp:1" as const, kind: "range" as const, detail: "1500 > 1200" }],
+    };
+    rig.run(rail, 5000);
+    expect(rig.fault("ot_charge")).toBeUndefined();
+    expect(rig.fault("ot_discharge")).toBeUndefined();
+    expect(tripOf(rig.view, "sensor_fault")).toBeDefined();
+    expect(rig.view.fets).toEqual({ chg: false, dsg: true });
+  });
+});
