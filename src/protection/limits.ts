@@ -36,10 +36,8 @@ export function chargeCurveTargets(
   t.value = max;
   t.binding = "config";
   if (!Number.isNaN(maxCellMv)) limitTo(t, max, curveAt(c.cclByCellMv, maxCellMv), "cell_voltage");
-  if (!Number.isNaN(minTempDeciC)) {
-    limitTo(t, max, curveAt(c.cclByTempDeciC, minTempDeciC), "temperature");
-    limitTo(t, max, curveAt(c.cclByTempDeciC, maxTempDeciC), "temperature");
-  }
+  if (!Number.isNaN(minTempDeciC)) limitTo(t, max, curveAt(c.cclByTempDeciC, minTempDeciC), "temperature");
+  if (!Number.isNaN(maxTempDeciC)) limitTo(t, max, curveAt(c.cclByTempDeciC, maxTempDeciC), "temperature");
   if (Number.isFinite(socPct)) limitTo(t, max, curveAt(c.cclBySocPct, socPct), "soc");
 }
 
@@ -55,10 +53,8 @@ export function dischargeCurveTargets(
   t.value = max;
   t.binding = "config";
   if (!Number.isNaN(minCellMv)) limitTo(t, max, curveAt(c.dclByCellMv, minCellMv), "cell_voltage");
-  if (!Number.isNaN(minTempDeciC)) {
-    limitTo(t, max, curveAt(c.dclByTempDeciC, minTempDeciC), "temperature");
-    limitTo(t, max, curveAt(c.dclByTempDeciC, maxTempDeciC), "temperature");
-  }
+  if (!Number.isNaN(minTempDeciC)) limitTo(t, max, curveAt(c.dclByTempDeciC, minTempDeciC), "temperature");
+  if (!Number.isNaN(maxTempDeciC)) limitTo(t, max, curveAt(c.dclByTempDeciC, maxTempDeciC), "temperature");
 }
 
 /**

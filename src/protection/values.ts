@@ -32,8 +32,10 @@ const COMMS_KINDS = new Set(["driver", "stale", "missing"]);
 /**
  * Kinds whose reading means nothing (no reading, outside the plausible range, an open sense
  * wire): such a channel is left out of the limit checks. A plausible reading that only
- * disagrees (`temp_spread`, `stuck`, `pack_mismatch`) is kept: a real hot spot also disagrees
- * with its neighbours, and trusting it errs on the safe side.
+ * disagrees (`temp_spread`, `stuck`, `pack_mismatch`) is kept where it errs on the safe side:
+ * a real hot spot also disagrees with its neighbours, so a suspicious thermistor still counts
+ * for over-temperature; a lone cold reading among warm neighbours is a sensor (an open
+ * thermistor reads its cold rail), so it does not count for under-temperature.
  */
 const MEANINGLESS_KINDS = new Set(["missing", "range", "open_wire"]);
 
@@ -50,7 +52,10 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
   let sensorCount = 0;
   let comms = 0;
   let badCells: Set<number> | null = null;
+  /** Left out of both temperature extremes. */
   let badTemps: Set<number> | null = null;
+  /** Left out of the coldest reading (every flagged thermistor). */
+  let coldSkip: Set<number> | null = null;
   let badCurrent = false;
   let badBoard = false;
   for (const f of m.sensorFaults) {
@@ -59,18 +64,25 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
       continue;
     }
     sensorCount++;
-    if (!MEANINGLESS_KINDS.has(f.kind)) continue;
+    const meaningless = MEANINGLESS_KINDS.has(f.kind);
+    const ti0 = channelIndex(f.channel, "temp:");
+    if (ti0 >= 0) {
+      coldSkip ??= new Set();
+      coldSkip.add(ti0);
+      if (meaningless) {
+        badTemps ??= new Set();
+        badTemps.add(ti0);
+      }
+      continue;
+    }
+    if (!meaningless) continue;
     const ci = channelIndex(f.channel, "cell:");
     if (ci >= 0) {
       badCells ??= new Set();
       badCells.add(ci);
       continue;
     }
-    const ti = channelIndex(f.channel, "temp:");
-    if (ti >= 0) {
-      badTemps ??= new Set();
-      badTemps.add(ti);
-    } else if (f.channel === "current") badCurrent = true;
+    if (f.channel === "current") badCurrent = true;
     else if (f.channel === "board_temp") badBoard = true;
     // A pack-voltage fault only raises sensor_fault: the cells keep their own protections.
   }
@@ -121,7 +133,7 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
   }
   if (!badBoard && m.boardTempDeciC !== null) v[V_BOARD_TEMP] = m.boardTempDeciC;
 
-  if (badTemps === null) {
+  if (coldSkip === null) {
     if (m.maxTempDeciC !== null && m.minTempDeciC !== null) {
       v[V_MAX_TEMP] = m.maxTempDeciC;
       v[V_MIN_TEMP] = m.minTempDeciC;
@@ -134,19 +146,17 @@ export function extractValues(m: Measurements, v: Float64Array, ex: Extremes): v
     let min = Number.POSITIVE_INFINITY;
     for (let i = 0; i < temps.length; i++) {
       const t = temps[i];
-      if (t === null || t === undefined || badTemps.has(i)) continue;
+      if (t === null || t === undefined || badTemps?.has(i)) continue;
       if (t > max) {
         max = t;
         ex.maxTemp = i;
       }
-      if (t < min) {
+      if (!coldSkip.has(i) && t < min) {
         min = t;
         ex.minTemp = i;
       }
     }
-    if (max >= min) {
-      v[V_MAX_TEMP] = max;
-      v[V_MIN_TEMP] = min;
-    }
+    if (max > Number.NEGATIVE_INFINITY) v[V_MAX_TEMP] = max;
+    if (min < Number.POSITIVE_INFINITY) v[V_MIN_TEMP] = min;
   }
 }

@@ -505,3 +505,20 @@ describe("suspicious versus meaningless channels", () => {
     expect(rig.view.fets).toEqual({ chg: false, dsg: true });
   });
 });
+
+describe("a lone cold thermistor", () => {
+  it("flagged as disagreeing (an open thermistor at its cold rail) raises sensor_fault, not under-temperature", () => {
+    const rig = new Rig(config);
+    rig.tick({});
+    const open = {
+      temps: [250, -400],
+      sensorFaults: [{ channel: "temp:1" as const, kind: "temp_spread" as const, detail: "spread 650" }],
+    };
+    rig.run(open, 10_000);
+    expect(rig.fault("ut_charge")).toBeUndefined();
+    expect(rig.fault("ut_discharge")).toBeUndefined();
+    expect(tripOf(rig.view, "sensor_fault")).toBeDefined();
+    expect(rig.view.fets).toEqual({ chg: false, dsg: true });
+    expect(rig.view.limits.dclBinding).not.toBe("temperature");
+  });
+});
