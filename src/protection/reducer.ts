@@ -7,14 +7,11 @@ import type { BmsEvent } from "../core/events.js";
 import type { FaultCode } from "../core/faults.js";
 import type { FetState } from "../core/fets.js";
 import type { ProtectionInput } from "../core/stages.js";
-import { CLEARED, HELD, IDLE, type LevelState, type LevelStep, RAISED, stepLevel } from "./level.js";
 import { nextLimits } from "./limits.js";
 import {
   ALARM,
   LEVEL_NAMES,
-  type Rules,
   rulesFor,
-  type SlotRule,
   TRIP,
   V_CHG_CURRENT,
   V_MAX_CELL,
@@ -24,7 +21,8 @@ import {
 } from "./rules.js";
 import { IDLE_SLOT, type ProtectionState, type SlotState } from "./state.js";
 import type { ActiveFault, BmsState, ProtectionView } from "./types.js";
-import { type Extremes, extractValues, isCommsFault } from "./values.js";
+import { BLOCK_CHG, BLOCK_DSG, type SlotOut, type SlotTick, stepSlot } from "./slot.js";
+import { type Extremes, extractValues } from "./values.js";
 
 export interface ProtectionResult {
   readonly state: ProtectionState;
@@ -44,61 +42,9 @@ const FETS: readonly FetState[] = [
 ];
 const fetsOf = (chg: boolean, dsg: boolean): FetState => FETS[(chg ? 1 : 0) + (dsg ? 2 : 0)]!;
 
-const BLOCK_CHG = 1;
-const BLOCK_DSG = 2;
-
 // Scratch objects reused across ticks; they never escape a call.
-const lvl: LevelStep = { state: IDLE, status: 0 };
+const slotOut: SlotOut = { slot: IDLE_SLOT, dirty: false };
 const ex: Extremes = { maxCell: 0, minCell: 0, maxTemp: 0, minTemp: 0, sumCellsMv: 0, cellsHealthy: true };
-
-function detailOf(rule: SlotRule, input: ProtectionInput): string | undefined {
-  const m = input.measurements;
-  switch (rule.code) {
-    case "cell_ov":
-      return `cell:${ex.maxCell}`;
-    case "cell_uv":
-    case "deep_discharge":
-      return `cell:${ex.minCell}`;
-    case "cell_spread":
-      return `cell:${ex.maxCell}-cell:${ex.minCell}`;
-    case "ot_charge":
-    case "ot_discharge":
-      return `temp:${ex.maxTemp}`;
-    case "ut_charge":
-    case "ut_discharge":
-      return `temp:${ex.minTemp}`;
-    case "board_ot":
-      return "board_temp";
-    case "oc_charge":
-    case "oc_discharge":
-    case "short_circuit":
-      return "current";
-    case "sensor_fault": {
-      const f = m.sensorFaults.find((s) => !isCommsFault(s.channel, s.kind));
-      return f ? `${f.channel} ${f.kind}: ${f.detail}` : undefined;
-    }
-    case "afe_comms": {
-      const f = m.sensorFaults.find((s) => isCommsFault(s.channel, s.kind));
-      return f ? `${f.kind}: ${f.detail}` : "no valid data";
-    }
-  }
-}
-
-function hasHw(input: ProtectionInput, code: FaultCode): boolean {
-  const hw = input.measurements.hardwareFaults;
-  for (let i = 0; i < hw.length; i++) if (hw[i]!.code === code) return true;
-  return false;
-}
-
-/** Paths a slot blocks now (policy slots: the sensor-fault policy, see docs/protection.md). */
-function blocksOf(rules: Rules, rule: SlotRule, s: SlotState, goodMinMv: number, goodMaxMv: number): number {
-  if (!s.levels[TRIP]!.active) return 0;
-  if (rule.kind !== "policy")
-    return (rule.blocksCharge ? BLOCK_CHG : 0) | (rule.blocksDischarge ? BLOCK_DSG : 0);
-  const inBand = goodMinMv >= rules.safeBandMinMv && goodMaxMv <= rules.safeBandMaxMv;
-  const openDsg = !inBand || s.holdMs >= rules.dischargeHoldMs;
-  return (rules.blockChargeImmediately || openDsg ? BLOCK_CHG : 0) | (openDsg ? BLOCK_DSG : 0);
-}
 
 export function reduceProtection(
   state: ProtectionState,
@@ -180,154 +126,28 @@ export function reduceProtection(
   let alarmChg = -1;
   let alarmDsg = -1;
 
+  const tick: SlotTick = {
+    rules,
+    input,
+    ex,
+    valid,
+    elapsedMs,
+    nowMs,
+    resetRequested,
+    goodMinMv: lastGoodMinMv,
+    goodMaxMv: lastGoodMaxMv,
+    emit,
+    clear: (code) => {
+      clears ??= [];
+      clears.push(code);
+    },
+  };
   for (let si = 0; si < rules.slots.length; si++) {
     const rule = rules.slots[si]!;
     const prev = state.slots[si]!;
-    const value = v[rule.input]!;
-    const hw = hasHw(input, rule.code);
-    // Comms and sensor health are judged on every tick; the rest only on valid data.
-    const canSee = rule.kind === "policy" || (valid && !Number.isNaN(value));
-
-    let levels: LevelState[] | null = null;
-    let latched = prev.latched;
-    let trips = prev.trips;
-    let windowMs = prev.windowMs;
-    let retryWaitMs = prev.retryWaitMs > elapsedMs ? prev.retryWaitMs - elapsedMs : 0;
-    let hwClearWaitMs = prev.hwClearWaitMs > elapsedMs ? prev.hwClearWaitMs - elapsedMs : 0;
-    let detail = prev.detail;
-    if (trips > 0) {
-      windowMs += elapsedMs;
-      if (windowMs > rules.windowMs && !prev.levels[TRIP]!.active) {
-        trips = 0;
-        windowMs = 0;
-      }
-    }
-
-    for (let li = 0; li < 3; li++) {
-      const lr = rule.levels[li];
-      if (!lr) continue;
-      const forced = li === TRIP && hw;
-      if (!canSee && !forced) continue;
-      const ls = prev.levels[li]!;
-      const hold = li === TRIP && (latched || retryWaitMs > 0 || hw);
-      const shown = Number.isNaN(value) ? lr.limit : value;
-      stepLevel(ls, lr, rule.dir, shown, forced, hold, elapsedMs, nowMs, lvl);
-      if (lvl.state !== ls) {
-        levels ??= [...prev.levels];
-        levels[li] = lvl.state;
-      }
-      if (lvl.status === RAISED) {
-        faultsDirty = true;
-        if (li === TRIP || prev.levels[TRIP]!.active === false) detail = detailOf(rule, input);
-        emit({
-          type: "fault",
-          tMs: nowMs,
-          code: rule.code,
-          level: LEVEL_NAMES[li]!,
-          action: "raised",
-          value: shown,
-          limit: lr.limit,
-          detail: hw && li === TRIP ? `${detail ?? ""} (hardware)`.trim() : detail,
-        });
-        if (li === TRIP && rule.kind === "retry") {
-          if (trips === 0) windowMs = 0;
-          trips++;
-          if (trips > rules.retries) latched = true;
-          else retryWaitMs = rules.backoffMs[Math.min(trips - 1, rules.backoffMs.length - 1)]!;
-        }
-        if (li === TRIP && rule.kind === "latch") latched = true;
-        if (latched && !prev.latched)
-          emit({
-            type: "fault",
-            tMs: nowMs,
-            code: rule.code,
-            level: "trip",
-            action: "latched",
-            value: shown,
-            limit: lr.limit,
-            detail: rule.kind === "retry" ? `${trips} trips: needs an acknowledged reset` : detail,
-          });
-      } else if (lvl.status === CLEARED) {
-        faultsDirty = true;
-        emit({
-          type: "fault",
-          tMs: nowMs,
-          code: rule.code,
-          level: LEVEL_NAMES[li]!,
-          action: "cleared",
-          value: shown,
-          limit: lr.reset,
-          detail: prev.detail,
-        });
-      } else if (lvl.status === HELD && hw && !latched && retryWaitMs === 0 && hwClearWaitMs === 0) {
-        // The condition is gone but the chip still holds its flag: ask it to let go.
-        clears ??= [];
-        clears.push(rule.code);
-        hwClearWaitMs = rules.hwClearRetryMs;
-      }
-    }
-
-    // Acknowledged reset: only latched faults whose condition is gone on valid data.
-    if (resetRequested && latched) {
-      const tr = rule.levels[TRIP]!;
-      const gone = valid && !Number.isNaN(value) && (rule.dir > 0 ? value <= tr.reset : value >= tr.reset);
-      if (gone) {
-        latched = false;
-        trips = 0;
-        windowMs = 0;
-        retryWaitMs = 0;
-        levels ??= [...prev.levels];
-        levels[TRIP] = IDLE;
-        faultsDirty = true;
-        if (hw) {
-          clears ??= [];
-          clears.push(rule.code);
-        }
-        emit({
-          type: "fault",
-          tMs: nowMs,
-          code: rule.code,
-          level: "trip",
-          action: "reset",
-          value,
-          limit: tr.reset,
-          detail: prev.detail,
-        });
-      }
-    }
-
-    const tripActive = (levels ?? prev.levels)[TRIP]!.active;
-    const holdMs = rule.kind === "policy" && tripActive ? prev.holdMs + elapsedMs : 0;
-    let next: SlotState =
-      levels === null &&
-      latched === prev.latched &&
-      trips === prev.trips &&
-      windowMs === prev.windowMs &&
-      retryWaitMs === prev.retryWaitMs &&
-      hwClearWaitMs === prev.hwClearWaitMs &&
-      hw === prev.hw &&
-      holdMs === prev.holdMs
-        ? prev
-        : {
-            levels: levels ?? prev.levels,
-            hw,
-            latched,
-            trips,
-            windowMs,
-            retryWaitMs,
-            hwClearWaitMs,
-            holdMs,
-            blocks: prev.blocks,
-            detail,
-          };
-    if (!tripActive && !next.levels[0]!.active && !next.levels[ALARM]!.active && next !== prev) {
-      if (trips === 0 && !hw && next.levels.every((l) => l === IDLE)) next = IDLE_SLOT;
-    }
-    const blocks = blocksOf(rules, rule, next, lastGoodMinMv, lastGoodMaxMv);
-    if (blocks !== next.blocks) {
-      next = { ...next, blocks };
-      faultsDirty = true;
-    }
+    const blocks = stepSlot(rule, prev, v[rule.input]!, tick, slotOut);
+    const next = slotOut.slot;
+    if (slotOut.dirty) faultsDirty = true;
     if (next !== prev) {
       slots ??= [...state.slots];
       slots[si] = next;
