@@ -522,3 +522,29 @@ describe("a lone cold thermistor", () => {
     expect(rig.view.limits.dclBinding).not.toBe("temperature");
   });
 });
+
+describe("other packs", () => {
+  it.each([
+    { chemistry: "nmc" as const, cellsInSeries: 4 },
+    { chemistry: "lfp" as const, cellsInSeries: 48 },
+  ])("$chemistry $cellsInSeries s: the preset's OV/UV trips and the separation hold", (pack) => {
+    const cfg = parseConfig({ pack });
+    const ov = cfg.protection.cellOv.trip!;
+    const uv = cfg.protection.cellUv.trip!;
+    const mid = Math.round(
+      (cfg.protection.charge.dischargeStopMv + cfg.protection.charge.floatVoltageMv) / 2,
+    );
+    const rig = new Rig(cfg);
+    rig.tick({ cellMv: mid });
+    rig.tick({ cellMv: mid, cells: { [pack.cellsInSeries - 1]: ov.limit + 10 } });
+    rig.run({ cellMv: mid, cells: { [pack.cellsInSeries - 1]: ov.limit + 10 } }, ov.delayMs);
+    expect(tripOf(rig.view, "cell_ov")?.detail).toBe(`cell:${pack.cellsInSeries - 1}`);
+    expect(rig.view.fets).toEqual({ chg: false, dsg: true });
+    const low = new Rig(cfg);
+    low.tick({ cellMv: mid });
+    low.run({ cellMv: mid, cells: { 0: uv.limit - 10 } }, uv.delayMs + 250);
+    expect(tripOf(low.view, "cell_uv")).toBeDefined();
+    expect(low.view.fets).toEqual({ chg: true, dsg: false });
+    expect(low.view.limits.cvlMv).toBe(cfg.protection.charge.chargeVoltageMv * pack.cellsInSeries);
+  });
+});
