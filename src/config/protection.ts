@@ -35,6 +35,14 @@ export const protectionSchema = z
       .object({
         limitMv: z.number().int().describe("A cell below this is damaged: latch, survive restarts"),
         delayMs: z.number().int().min(0),
+        recoveryChargeFraction: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.1)
+          .describe(
+            "While deep discharge is latched, CCL is capped at this fraction of maxChargeCurrentMa (0 blocks charging)",
+          ),
       })
       .strict(),
     overcurrentLatch: z
@@ -64,6 +72,20 @@ export const protectionSchema = z
           ),
         safeBandMinMv: z.number().int(),
         safeBandMaxMv: z.number().int(),
+        delayMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(60_000)
+          .default(1000)
+          .describe("A sensor fault must persist this long before sensor_fault is raised"),
+        recoveryDelayMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(3_600_000)
+          .default(5000)
+          .describe("All sensor faults must be gone this long before sensor_fault clears"),
       })
       .strict(),
     afeCommsDelayMs: z
@@ -85,6 +107,17 @@ export const protectionSchema = z
           .min(0)
           .describe("A limit may rise only after being stable this long"),
         rampMaPerS: z.number().positive().describe("Rate at which a limit rises after the hold"),
+        cvlRampMvPerS: z
+          .number()
+          .positive()
+          .default(1)
+          .describe("Rate at which CVL rises after the hold, mV per cell per second"),
+        alarmDerateFraction: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.5)
+          .describe("An active alarm level scales the limit of the path it concerns by this fraction"),
         cclByCellMv: curveSchema.describe("CCL fraction by highest cell voltage"),
         dclByCellMv: curveSchema.describe("DCL fraction by lowest cell voltage"),
         cclByTempDeciC: curveSchema.describe("CCL fraction by temperature"),
@@ -121,13 +154,15 @@ export function protectionDefaults(p: ChemistryPreset, capacityAh: number): Prot
     boardOt: { warning: lv(700, 650, 2000, 5000), trip: lv(850, 750, 1000, 30_000) },
     cellSpread: { warning: lv(150, 100, 10_000, 10_000), alarm: lv(300, 200, 10_000, 10_000) },
     shortCircuit: { limitMa: 2 * c, delayUs: 200 },
-    deepDischarge: { limitMv: p.deepDischargeMv, delayMs: 5000 },
+    deepDischarge: { limitMv: p.deepDischargeMv, delayMs: 5000, recoveryChargeFraction: 0.1 },
     overcurrentLatch: { retries: 3, backoffMs: [10_000, 30_000, 120_000], windowMs: 3_600_000 },
     sensorFault: {
       blockChargeImmediately: true,
       dischargeHoldMs: 30 * 60_000,
       safeBandMinMv: p.dischargeStopMv + 200,
       safeBandMaxMv: p.chargeVoltageMv,
+      delayMs: 1000,
+      recoveryDelayMs: 5000,
     },
     afeCommsDelayMs: 2000,
     charge: {
@@ -138,6 +173,8 @@ export function protectionDefaults(p: ChemistryPreset, capacityAh: number): Prot
       maxDischargeCurrentMa: 1.0 * c,
       increaseHoldMs: 30_000,
       rampMaPerS: Math.max(100, 0.05 * c),
+      cvlRampMvPerS: 1,
+      alarmDerateFraction: 0.5,
       cclByCellMv: [
         [cv - 75, 1],
         [cv - 50, 0.25],
@@ -243,6 +280,23 @@ export function checkProtection(p: ProtectionConfig, path: (string | number)[], 
       code: "custom",
       path: [...path, "sensorFault", "safeBandMaxMv"],
       message: "safe band max must be above its min",
+    });
+  }
+  // The band in which a blind pack may keep its discharge path must sit inside the trip window.
+  const uvLimit = p.cellUv.trip?.limit;
+  if (uvLimit !== undefined && !(p.sensorFault.safeBandMinMv > uvLimit)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "sensorFault", "safeBandMinMv"],
+      message: `safe band min (${p.sensorFault.safeBandMinMv}) must be above the under-voltage trip (${uvLimit})`,
+    });
+  }
+  const ovLimit = p.cellOv.trip?.limit;
+  if (ovLimit !== undefined && !(p.sensorFault.safeBandMaxMv < ovLimit)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "sensorFault", "safeBandMaxMv"],
+      message: `safe band max (${p.sensorFault.safeBandMaxMv}) must be below the over-voltage trip (${ovLimit})`,
     });
   }
 }
