@@ -77,14 +77,24 @@ export class Bms {
   private latest: BmsSnapshot | null = null;
   private applied: AppliedHardwareLimits | null = null;
   private commandedFets: FetState | null = null;
-  private commandedBalancing: readonly number[] = [];
+  /** Null when unknown (after a failed command): the next plan is sent whatever it is. */
+  private commandedBalancing: readonly number[] | null = [];
   private lastTickMs: number | null = null;
   private stopRequested = false;
   private running: Promise<void> | null = null;
   private consecutiveErrors = 0;
+  private actuationFailing = false;
   private remoteDisconnect = false;
   private lastHeartbeatMs: number | null = null;
-  private stats = { ticks: 0, overruns: 0, skippedTicks: 0, tickErrors: 0, lastTickMs: 0, maxTickMs: 0 };
+  private stats = {
+    ticks: 0,
+    overruns: 0,
+    skippedTicks: 0,
+    tickErrors: 0,
+    actuationErrors: 0,
+    lastTickMs: 0,
+    maxTickMs: 0,
+  };
 
   constructor(options: BmsOptions) {
     this.config = options.config;
@@ -211,17 +221,33 @@ export class Bms {
 
     // Actuate: maintenance disconnect overrides the verdict only towards safety (open).
     const fets: FetState = this.remoteDisconnect ? { chg: false, dsg: false } : prot.view.fets;
-    if (prot.clearHardwareFaults.length > 0) await this.driver.clearFaults(prot.clearHardwareFaults);
     // A chip that opened a FET by itself (hardware trip) is told again once the verdict allows.
     const hw = mon.measurements.fets;
     const drifted = sample !== null && (hw.chg !== fets.chg || hw.dsg !== fets.dsg);
-    await this.applyFets(
-      fets,
-      nowMs,
-      this.remoteDisconnect ? "remote disconnect" : `protection: ${prot.view.state}`,
-      drifted,
-    );
-    await this.applyBalancing(plan.cells, nowMs, plan.reason);
+    try {
+      if (prot.clearHardwareFaults.length > 0) await this.driver.clearFaults(prot.clearHardwareFaults);
+      await this.applyFets(
+        fets,
+        nowMs,
+        this.remoteDisconnect ? "remote disconnect" : `protection: ${prot.view.state}`,
+        drifted,
+      );
+      await this.applyBalancing(plan.cells, nowMs, plan.reason);
+      if (this.actuationFailing) this.log.info("driver takes commands again");
+      this.actuationFailing = false;
+    } catch (err) {
+      // The chip did not take the command (bus down): that is the comms policy's business
+      // (protection sees the failing reads), not a software failure of the tick. Forget what
+      // the chip holds so that every command is sent again once it answers.
+      const e = toBmsError(err, "AFE_COMMS");
+      this.stats.actuationErrors++;
+      this.commandedFets = null;
+      this.commandedBalancing = null;
+      // One event per outage, not one per tick; the count is in the loop stats.
+      if (!this.actuationFailing)
+        this.emit({ type: "error", tMs: nowMs, where: "actuate", code: e.code, message: e.message });
+      this.actuationFailing = true;
+    }
 
     const snap: BmsSnapshot = Object.freeze({
       seq: this.stats.ticks + 1,
@@ -283,7 +309,7 @@ export class Bms {
   }
 
   private async applyBalancing(cells: readonly number[], nowMs: number, reason: string): Promise<void> {
-    if (sameCells(cells, this.commandedBalancing)) return;
+    if (this.commandedBalancing !== null && sameCells(cells, this.commandedBalancing)) return;
     await this.driver.setBalancing(cells);
     this.commandedBalancing = [...cells];
     this.emit({ type: "balance", tMs: nowMs, cells: [...cells], reason });

@@ -23,7 +23,7 @@ export function createBms(config: BmsConfig, deps: WiringDeps): Bms {
     clock: deps.clock,
     logger: deps.logger,
     monitor: createMonitor(config),
-    protection: createProtection(config),
+    protection: createProtection(config, { restored: deps.restored?.protection }),
     balance: createBalancer(),
   });
 }

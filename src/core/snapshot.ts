@@ -7,6 +7,8 @@ export interface LoopStats {
   readonly ticks: number;
   readonly overruns: number;
   readonly tickErrors: number;
+  /** Commands (FETs, bleeders, fault clears) the driver did not take, e.g. during a bus outage. */
+  readonly actuationErrors: number;
   readonly periodMs: number;
   /** CPU time of the last tick, ms. */
   readonly lastTickMs: number;

@@ -102,7 +102,15 @@ export function syntheticSnapshot(seq: number, tMs: number, o: SyntheticOptions 
       },
       appliedLimits: null,
     },
-    loop: { ticks: seq, overruns: 0, tickErrors: 0, periodMs: 250, lastTickMs: 0.1, maxTickMs: 0.2 },
+    loop: {
+      ticks: seq,
+      overruns: 0,
+      tickErrors: 0,
+      actuationErrors: 0,
+      periodMs: 250,
+      lastTickMs: 0.1,
+      maxTickMs: 0.2,
+    },
     remote: { remoteMode: false, disconnectRequested: false, lastHeartbeatMs: null },
   };
   return Object.freeze(snap);

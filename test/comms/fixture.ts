@@ -109,7 +109,15 @@ export function fixtureSnapshot(config: BmsConfig, o: FixtureOptions = {}): BmsS
       },
       appliedLimits: null,
     },
-    loop: { ticks: 7, overruns: 0, tickErrors: 0, periodMs: 250, lastTickMs: 1, maxTickMs: 2 },
+    loop: {
+      ticks: 7,
+      overruns: 0,
+      tickErrors: 0,
+      actuationErrors: 0,
+      periodMs: 250,
+      lastTickMs: 1,
+      maxTickMs: 2,
+    },
     remote: {
       remoteMode: o.remoteMode ?? true,
       disconnectRequested: false,

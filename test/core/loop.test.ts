@@ -134,6 +134,26 @@ describe("control loop containment and actuation", () => {
     expect(driver.fets).toEqual({ chg: false, dsg: false });
   });
 
+  it("a command the driver refuses (bus down) is not a tick failure; it is sent again when the driver answers", async () => {
+    const { bms, driver, events } = setup();
+    await bms.start();
+    await bms.run({ maxTicks: 2 });
+    const sent = driver.calls.fets.length;
+    const realSetFets = driver.setFets.bind(driver);
+    driver.setFets = async () => {
+      throw new BmsError("AFE_COMMS", "bus down");
+    };
+    bms.request({ kind: "remote_connect", connect: false, source: "test" });
+    await bms.run({ maxTicks: 12 });
+    expect(bms.loopStats.tickErrors).toBe(0);
+    expect(bms.loopStats.actuationErrors).toBe(12);
+    expect(events.filter((e) => e.type === "error" && e.where === "actuate")).toHaveLength(1);
+    driver.setFets = realSetFets;
+    await bms.run({ maxTicks: 1 });
+    expect(driver.calls.fets.length).toBe(sent + 1);
+    expect(driver.fets).toEqual({ chg: false, dsg: false });
+  });
+
   it("takes queued requests on the next tick, each as a command event", async () => {
     const { bms, driver, events } = setup();
     await bms.start();

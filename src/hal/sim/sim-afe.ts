@@ -60,6 +60,9 @@ export class SimAfe implements AfeDriver {
 
   private ensureBus(what: string): void {
     if (this.closed) throw new BmsError("AFE_COMMS", `simulated AFE is closed (${what})`);
+    // The pack's physics (and the fault timeline that ends a comms loss) go on while the
+    // chip is silent: advance them before deciding that it still does not answer.
+    if (!this.pack.commsAvailable()) this.pack.advanceTo(this.clock.nowMs());
     if (!this.pack.commsAvailable())
       throw new BmsError("AFE_COMMS", `simulated AFE does not answer (${what}): injected comms loss`);
   }
