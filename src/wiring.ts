@@ -22,6 +22,6 @@ export function createBms(config: BmsConfig, deps: WiringDeps): Bms {
     logger: deps.logger,
     monitor: createMonitor(config),
     protection: createProtection(config),
-    balance: createBalancer(),
+    balance: createBalancer(config, deps.driver.capabilities.balancing),
   });
 }

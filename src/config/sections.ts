@@ -115,6 +115,30 @@ export const balanceSchema = z
     maxCellTempDeciC: z.number().int(),
     bleedResistorOhm: z.number().positive(),
     maxSimultaneous: z.number().int().positive().describe("Cap below the driver's own limit"),
+    tempHysteresisDeciC: z
+      .number()
+      .int()
+      .min(0)
+      .describe("After a temperature stop, resume only this far below the limit, 0.1 °C"),
+    socDeltaPct: z
+      .number()
+      .positive()
+      .max(50)
+      .describe("SOC strategy: bleed a cell whose rested SOC is this far above the lowest"),
+    minSlopeMvPerPct: z
+      .number()
+      .positive()
+      .describe("SOC strategy: no estimate where the OCV curve is flatter than this"),
+    measureEveryMs: z
+      .number()
+      .int()
+      .positive()
+      .describe("Chips that need bleeders off to measure: bleed this long, then pause for a clean reading"),
+    bleedDutyPct: z
+      .number()
+      .positive()
+      .max(100)
+      .describe("Share of time a commanded bleeder really conducts (bq769x0: about 70)"),
   })
   .strict();
 export type BalanceConfig = z.infer<typeof balanceSchema>;
@@ -133,6 +157,11 @@ export function balanceDefaults(p: ChemistryPreset): BalanceConfig {
     maxCellTempDeciC: 450,
     bleedResistorOhm: 33,
     maxSimultaneous: 16,
+    tempHysteresisDeciC: 50,
+    socDeltaPct: 1,
+    minSlopeMvPerPct: 2,
+    measureEveryMs: 10_000,
+    bleedDutyPct: 100,
   };
 }
 
