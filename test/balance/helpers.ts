@@ -67,7 +67,11 @@ export function fault(level: ActiveFault["level"], code: ActiveFault["code"] = "
 }
 
 /** Whether `cells` obeys the declared limits. Returns the broken rule, or null. */
-export function violation(cells: readonly number[], caps: BalancingCapabilities, cfgMax: number): string | null {
+export function violation(
+  cells: readonly number[],
+  caps: BalancingCapabilities,
+  cfgMax: number,
+): string | null {
   const g = caps.groupSize;
   if (cells.length > Math.min(caps.maxSimultaneous, cfgMax)) return "maxSimultaneous";
   const perGroup = new Map<number, number>();
@@ -75,8 +79,82 @@ export function violation(cells: readonly number[], caps: BalancingCapabilities,
   for (const k of perGroup.values()) if (k > caps.maxPerGroup) return "maxPerGroup";
   if (!caps.adjacentAllowed) {
     const set = new Set(cells);
-    for (const c of cells) if (set.has(c + 1) && Math.floor(c / g) === Math.floor((c + 1) / g)) return "adjacent";
+    for (const c of cells)
+      if (set.has(c + 1) && Math.floor(c / g) === Math.floor((c + 1) / g)) return "adjacent";
   }
   if (new Set(cells).size !== cells.length) return "duplicate";
   return null;
+}
+
+import type { BalanceInput } from "../../src/core/stages.js";
+import type { Measurements } from "../../src/monitor/types.js";
+import type { SensorFault } from "../../src/core/faults.js";
+
+/** A tick input for the stage shell, as the loop would pass it. */
+export function stageInput(
+  nowMs: number,
+  elapsedMs: number,
+  cellVoltagesMv: readonly number[],
+  over: {
+    currentMa?: number;
+    bleeding?: readonly number[];
+    sensorFaults?: SensorFault[];
+    boardTempDeciC?: number;
+  } = {},
+): BalanceInput {
+  const min = Math.min(...cellVoltagesMv);
+  const max = Math.max(...cellVoltagesMv);
+  const measurements: Measurements = {
+    timestampMs: nowMs,
+    valid: true,
+    sampleAgeMs: 0,
+    cellVoltagesMv,
+    cells: {
+      minMv: min,
+      minIndex: cellVoltagesMv.indexOf(min),
+      maxMv: max,
+      maxIndex: cellVoltagesMv.indexOf(max),
+      meanMv: cellVoltagesMv.reduce((a, b) => a + b, 0) / cellVoltagesMv.length,
+      deltaMv: max - min,
+    },
+    packVoltageMv: cellVoltagesMv.reduce((a, b) => a + b, 0),
+    packCurrentMa: over.currentMa ?? 0,
+    packPowerW: 0,
+    temperaturesDeciC: [250, 250],
+    minTempDeciC: 250,
+    minTempIndex: 0,
+    maxTempDeciC: 250,
+    maxTempIndex: 0,
+    boardTempDeciC: over.boardTempDeciC ?? 300,
+    sensorFaults: over.sensorFaults ?? [],
+    hardwareFaults: [],
+    fets: { chg: true, dsg: true },
+    balancingCells: over.bleeding ?? [],
+  };
+  return {
+    nowMs,
+    elapsedMs,
+    measurements,
+    estimates: {
+      socPct: 99,
+      reportedSocPct: 99,
+      sohPct: 100,
+      capacityAh: 100,
+      remainingAh: 99,
+      remainingWh: 0,
+      runtimeS: null,
+      timeToFullS: null,
+      fullConfirmed: true,
+      estimator: "coulomb",
+      counters: { chargeInAh: 0, chargeOutAh: 0, energyInWh: 0, energyOutWh: 0, equivalentCycles: 0 },
+    },
+    protection: {
+      state: "standby",
+      fets: { chg: true, dsg: true },
+      faults: [],
+      limits: { cvlMv: 0, cclMa: 0, dclMa: 0, cvlBinding: "", cclBinding: "", dclBinding: "" },
+      chargeAllowed: true,
+      dischargeAllowed: true,
+    },
+  };
 }
