@@ -101,6 +101,7 @@ export function createBalancer(config: BmsConfig, capabilities: BalancingCapabil
         socPct: input.estimates.socPct,
         bledDuringSample: m.balancingCells.length > 0,
         faults: input.protection.faults,
+        protectionState: input.protection.state,
       };
       const result = planBalance(plannerInput, memory, capabilities, cfg, pack, scratch);
       memory = result.memory;

@@ -7,7 +7,7 @@
 import { ocvSlopeMvPerPct, type SocTable, socFromOcvPct } from "../config/cells.js";
 import type { BalanceConfig } from "../config/sections.js";
 import type { BalancingCapabilities } from "../core/capabilities.js";
-import type { ActiveFault } from "../protection/types.js";
+import type { ActiveFault, BmsState } from "../protection/types.js";
 import { timeToBalanceS } from "./estimate.js";
 import { createSelectScratch, type SelectLimits, type SelectScratch, selectBleeders } from "./select.js";
 import type { BalanceCellReason, BalanceState, BalanceView } from "./types.js";
@@ -42,6 +42,8 @@ export interface PlannerInput {
   /** Bleeders were on while this sample was taken. */
   readonly bledDuringSample: boolean;
   readonly faults: readonly ActiveFault[];
+  /** Protection state; `fault` and `shutdown` block balancing even if no fault is listed. */
+  readonly protectionState?: BmsState;
 }
 
 export interface PlannerMemory {
@@ -180,12 +182,14 @@ export function planBalance(
 
   if (caps === null) return stop("unsupported", "unsupported: the hardware cannot balance");
   if (cfg.mode === "off") return stop("off", "off: balancing disabled (balance.mode = off)");
-  if (n === 0) return stop("idle", "idle: no cells");
   if (!input.valid) return stop("blocked", "blocked: no valid measurement");
+  if (n === 0) return stop("idle", "idle: no cells");
   for (let k = 0; k < input.faults.length; k++) {
     const f = input.faults[k]!;
     if (f.level === "trip") return stop("blocked", `blocked: trip active (${f.code})`);
   }
+  if (input.protectionState === "fault" || input.protectionState === "shutdown")
+    return stop("blocked", `blocked: protection state ${input.protectionState}`);
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(v[i]!)) return stop("blocked", `blocked: cell ${i + 1} has no reading`);
   }

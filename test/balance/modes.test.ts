@@ -43,6 +43,9 @@ type SafetyRow = [what: string, over: Parameters<typeof input>[1], state: string
 const safety: SafetyRow[] = [
   ["trip active", { faults: [fault("trip", "cell_ov")] }, "blocked", /trip active \(cell_ov\)/],
   ["warning only", { faults: [fault("warning", "cell_ov")] }, "bleeding", /^bleeding/],
+  ["alarm only", { faults: [fault("alarm", "ot_charge")] }, "bleeding", /^bleeding/],
+  ["protection in fault state", { protectionState: "fault" }, "blocked", /protection state fault/],
+  ["protection charging", { protectionState: "charging" }, "bleeding", /^bleeding/],
   ["board too hot", { boardTempDeciC: 610 }, "blocked", /board 61 °C > 60 °C/],
   ["cell too hot", { temperaturesDeciC: [250, 460] }, "blocked", /cell 46 °C > 45 °C/],
   ["no temperature at all", { temperaturesDeciC: [null], boardTempDeciC: null }, "blocked", /no temperature/],

@@ -12,7 +12,7 @@ import {
 } from "../../src/balance/planner.js";
 import type { BalanceConfig } from "../../src/config/sections.js";
 import type { BalancingCapabilities } from "../../src/core/capabilities.js";
-import type { ActiveFault } from "../../src/protection/types.js";
+import type { ActiveFault, BmsState } from "../../src/protection/types.js";
 import { PACK, balanceCfg, fault, input, violation } from "./helpers.js";
 
 const capsArb: fc.Arbitrary<BalancingCapabilities> = fc.record({
@@ -58,6 +58,13 @@ const tickArb = (n: number) =>
     valid: fc.integer({ min: 0, max: 9 }).map((k) => k > 0),
     dtMs: fc.integer({ min: 0, max: 20_000 }),
     socPct: fc.double({ min: 0, max: 100, noNaN: true }),
+    protectionState: fc.constantFrom(
+      "charging",
+      "standby",
+      "discharging",
+      "fault",
+      "shutdown",
+    ) as fc.Arbitrary<BmsState>,
   });
 
 const scenarioArb = fc.integer({ min: 2, max: 48 }).chain((n) =>
@@ -82,6 +89,7 @@ function toInput(t: Tick, nowMs: number): PlannerInput {
       restMs: t.restMs,
       faults: t.faults,
       socPct: t.socPct,
+      protectionState: t.protectionState,
     },
   );
 }
@@ -140,12 +148,14 @@ describe("planner properties over random packs, capabilities and configs", () =>
     );
   });
 
-  it("never bleeds during a trip, on invalid data, in mode off or without balancing hardware", () => {
+  it("never bleeds during a trip or a fault state, on invalid data, in mode off or without balancing hardware", () => {
     fc.assert(
       fc.property(scenarioArb, (s) =>
         runScenario(s, (inp, cells, view) => {
           const blocked =
             inp.faults.some((f) => f.level === "trip") ||
+            inp.protectionState === "fault" ||
+            inp.protectionState === "shutdown" ||
             !inp.valid ||
             s.cfg.mode === "off" ||
             s.caps === null;
