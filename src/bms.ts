@@ -324,7 +324,7 @@ export class Bms {
           next += missed * periodMs;
           this.log.warn(() => `tick overran its period by ${(now - next + missed * periodMs).toFixed(1)} ms`);
         }
-        if (this.stopRequested) break;
+        if (this.stopRequested || (options.maxTicks !== undefined && done >= options.maxTicks)) break;
         await this.clock.sleepUntil(next);
       }
     };

@@ -27,7 +27,14 @@ export const packSchema = z
     cellPreset: z
       .enum(CELL_PRESET_IDS as [CellPresetId, ...CellPresetId[]])
       .describe("Cell model (OCV table, resistances)"),
-    cellsInSeries: z.number().int().min(2).max(256),
+    cellsInSeries: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .describe(
+        "Cells in series (4–48 in a UPS pack; 1 for single-cell bench tests; up to 256 for benchmarks)",
+      ),
     capacityAh: z.number().positive().max(10_000).describe("Rated capacity, Ah"),
     name: z.string().max(32).describe("Shown over Modbus as the model name"),
     serialNumber: z.string().max(32),
@@ -171,7 +178,13 @@ function fail(problems: ConfigProblem[]): never {
 }
 
 function issuesToProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
-  return issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+  return issues.flatMap((i) => {
+    const path = i.path.map(String);
+    // Name each unknown field by its own path: a typo is then found at once.
+    if (i.code === "unrecognized_keys")
+      return i.keys.map((k) => ({ path: [...path, k].join("."), message: "unknown field" }));
+    return [{ path: path.join("."), message: i.message }];
+  });
 }
 
 /** The defaults a given pack and driver kind start from (what `config defaults` prints). */
@@ -229,7 +242,7 @@ export function parseConfig(input: unknown = {}): BmsConfig {
       capacityAh: pack?.capacityAh,
     });
   const kindParse = z.enum(["sim", "bq769x0", "bq76952", "serial"]).optional().safeParse(afe?.kind);
-  const headProblems = [
+  const headProblems: ConfigProblem[] = [
     ...(head.success
       ? []
       : issuesToProblems(head.error.issues).map((p) => ({ ...p, path: `pack.${p.path}` }))),
@@ -242,19 +255,26 @@ export function parseConfig(input: unknown = {}): BmsConfig {
           },
         ]),
   ];
-  if (headProblems.length > 0 || !head.success || !kindParse.success) fail(headProblems);
-
-  const presetFromInput = head.data.cellPreset;
+  // A bad preset choice still lets the rest be checked against fallback defaults, so the
+  // user sees every problem in one go.
+  const h = head.success ? head.data : {};
+  const presetFromInput = h.cellPreset;
   const chemistry: Chemistry =
-    head.data.chemistry ?? (presetFromInput ? CELL_PRESETS[presetFromInput].chemistry : "lfp");
+    h.chemistry ?? (presetFromInput ? CELL_PRESETS[presetFromInput].chemistry : "lfp");
   const cellPreset = presetFromInput ?? CHEMISTRY_PRESETS[chemistry].cellPreset;
-  const capacityAh = head.data.capacityAh ?? CELL_PRESETS[cellPreset].capacityAh;
-  const cells = head.data.cellsInSeries ?? 16;
-  const kind = kindParse.data ?? "sim";
+  const capacityAh = h.capacityAh ?? CELL_PRESETS[cellPreset].capacityAh;
+  const cells = h.cellsInSeries ?? 16;
+  const kind = kindParse.success ? (kindParse.data ?? "sim") : "sim";
 
   const merged = deepMerge(defaultsFor(chemistry, cellPreset, cells, capacityAh, kind), input);
   const result = configSchema.safeParse(merged);
-  if (!result.success) fail(issuesToProblems(result.error.issues));
+  const problems = [...headProblems];
+  if (!result.success) {
+    for (const p of issuesToProblems(result.error.issues)) {
+      if (!problems.some((q) => q.path === p.path)) problems.push(p);
+    }
+  }
+  if (problems.length > 0 || !result.success) fail(problems);
   return result.data;
 }
 

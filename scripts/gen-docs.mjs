@@ -1,0 +1,9 @@
+// Writes the generated docs from the compiled code (run via `npm run docs`).
+import { writeFileSync } from "node:fs";
+import { renderConfigDocs } from "../dist/config/docs.js";
+
+const outputs = [["docs/config.md", renderConfigDocs()]];
+for (const [path, text] of outputs) {
+  writeFileSync(new URL(`../${path}`, import.meta.url), text);
+  console.log(`wrote ${path}`);
+}
