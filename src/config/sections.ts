@@ -108,12 +108,18 @@ export const balanceSchema = z
     startMv: z.number().int().describe("Highest cell must be above this"),
     deltaMv: z.number().positive().describe("… and this much above the lowest to start"),
     hysteresisMv: z.number().min(0).describe("Stop a cell when within delta − hysteresis of the lowest"),
-    restCurrentMa: z.number().positive(),
-    restTimeMs: z.number().int().min(0),
+    restCurrentMa: z
+      .number()
+      .positive()
+      .describe("|I| below this counts as rest; below minus this counts as discharging"),
+    restTimeMs: z.number().int().min(0).describe("Rest time before rest-mode balancing or a SOC estimate"),
     minCellMv: z.number().int().describe("Never bleed a cell below this"),
     maxBoardTempDeciC: z.number().int().describe("No bleeding above this board/die temperature"),
-    maxCellTempDeciC: z.number().int(),
-    bleedResistorOhm: z.number().positive(),
+    maxCellTempDeciC: z.number().int().describe("No bleeding above this cell temperature"),
+    bleedResistorOhm: z
+      .number()
+      .positive()
+      .describe("Bleed resistor, used when the driver declares no value (current, heat, time estimates)"),
     maxSimultaneous: z.number().int().positive().describe("Cap below the driver's own limit"),
     tempHysteresisDeciC: z
       .number()
