@@ -4,11 +4,12 @@
  * (hysteresis, pause timing, SOC bookkeeping). It returns the cells to bleed, a reason for
  * the pack and for each cell, and the memory for the next tick. No clock, no I/O.
  */
-import { ocvSlopeMvPerPct, type SocTable, socFromOcvPct } from "../config/cells.js";
+import { ocvSlopeMvPerPct, type SocTable } from "../config/cells.js";
 import type { BalanceConfig } from "../config/sections.js";
 import type { BalancingCapabilities } from "../core/capabilities.js";
 import type { ActiveFault, BmsState } from "../protection/types.js";
 import { timeToBalanceS } from "./estimate.js";
+import { socExcessMah } from "./soc.js";
 import { createSelectScratch, type SelectLimits, type SelectScratch, selectBleeders } from "./select.js";
 import type { BalanceCellReason, BalanceState, BalanceView } from "./types.js";
 
@@ -352,7 +353,7 @@ function evaluate(
           : `idle: spread ${spreadMv} mV within ${cfg.deltaMv} mV`;
   } else {
     if (atRest && !restEvaluated) {
-      const est = socExcess(v, cfg, pack);
+      const est = socExcessMah(v, pack.ocv, pack.capacityAh, cfg.minSlopeMvPerPct, cfg.socDeltaPct);
       if (typeof est === "string") note = est;
       else {
         remainingMah = est;
@@ -416,27 +417,6 @@ function evaluate(
     label: cfg.strategy === "voltage" ? `spread ${spreadMv} mV` : "SOC excess from rest",
     idleNote: note,
   });
-}
-
-/** SOC strategy: each cell's charge above the lowest, from the OCV table; a string says why not. */
-function socExcess(v: readonly number[], cfg: BalanceConfig, pack: PlannerPack): number[] | string {
-  const n = v.length;
-  const soc = new Array<number>(n);
-  let minSoc = Number.POSITIVE_INFINITY;
-  for (let k = 0; k < n; k++) {
-    const s = socFromOcvPct(pack.ocv, v[k]!);
-    const slope = ocvSlopeMvPerPct(pack.ocv, s);
-    if (slope < cfg.minSlopeMvPerPct)
-      return `idle: OCV curve too flat at ${s.toFixed(0)} % SOC (${slope.toFixed(1)} < ${cfg.minSlopeMvPerPct} mV/%)`;
-    soc[k] = s;
-    if (s < minSoc) minSoc = s;
-  }
-  const mahPerPct = pack.capacityAh * 10;
-  for (let k = 0; k < n; k++) {
-    const ds = soc[k]! - minSoc;
-    soc[k] = ds >= cfg.socDeltaPct ? ds * mahPerPct : 0;
-  }
-  return soc;
 }
 
 interface Decision {
