@@ -42,6 +42,28 @@ export function createBalancer(config: BmsConfig, capabilities: BalancingCapabil
   const duty = capabilities ? bleedDuty(capabilities, cfg, pack) : 0;
   let memory = initialMemory(n);
   let restMs = 0;
+  // Decisions follow a low-passed voltage so sensor noise near a threshold does not toggle
+  // bleeders; safety checks keep the raw readings.
+  const filtered = new Float64Array(n);
+  let filterLength = 0;
+  const filter = (
+    voltagesMv: readonly number[],
+    valid: boolean,
+    elapsedMs: number,
+  ): Float64Array | undefined => {
+    if (cfg.filterTimeMs <= 0) return undefined;
+    const len = voltagesMv.length;
+    let finite = valid && len === n;
+    for (let i = 0; finite && i < len; i++) finite = Number.isFinite(voltagesMv[i]);
+    if (!finite) {
+      filterLength = 0;
+      return undefined;
+    }
+    const alpha = filterLength === n ? 1 - Math.exp(-elapsedMs / cfg.filterTimeMs) : 1;
+    for (let i = 0; i < n; i++) filtered[i] = filtered[i]! + alpha * (voltagesMv[i]! - filtered[i]!);
+    filterLength = n;
+    return filtered;
+  };
 
   /** SOC strategy: the charge the bleeders removed since the last tick comes off the books. */
   const bookBleed = (voltagesMv: readonly number[], elapsedMs: number): void => {
@@ -92,6 +114,7 @@ export function createBalancer(config: BmsConfig, capabilities: BalancingCapabil
         nowMs: input.nowMs,
         valid: m.valid,
         cellVoltagesMv: m.cellVoltagesMv,
+        decisionVoltagesMv: filter(m.cellVoltagesMv, m.valid && faultedCells.length === 0, elapsedMs),
         faultedCells,
         temperaturesDeciC: temps,
         boardTempDeciC: board,

@@ -28,6 +28,11 @@ export interface PlannerInput {
   /** False when the sample is missing, stale or not validated yet. */
   readonly valid: boolean;
   readonly cellVoltagesMv: readonly number[];
+  /**
+   * Noise-filtered cell voltages for the balancing decisions (who is high, by how much); the
+   * safety rules (lowest cell, floor) always use the raw readings. Defaults to the raw ones.
+   */
+  readonly decisionVoltagesMv?: ArrayLike<number>;
   /** Cells whose channel has a sensor fault (0-based). */
   readonly faultedCells: readonly number[];
   /** Null where unavailable or faulted. */
@@ -253,7 +258,7 @@ function constantFalse(n: number): boolean[] {
   return new Array<boolean>(n).fill(false);
 }
 
-function minMax(v: readonly number[]): { minMv: number; maxMv: number } {
+function minMax(v: ArrayLike<number>): { minMv: number; maxMv: number } {
   let minMv = v[0]!;
   let maxMv = v[0]!;
   for (let k = 1; k < v.length; k++) {
@@ -309,10 +314,13 @@ function evaluate(
   scratch: PlannerScratch,
   atRest: boolean,
 ): PlannerResult {
-  const v = input.cellVoltagesMv;
-  const n = v.length;
+  const raw = input.cellVoltagesMv;
+  const n = raw.length;
+  const f = input.decisionVoltagesMv;
+  const v: ArrayLike<number> = f !== undefined && f.length === n ? f : raw;
+  const rawMinMv = minMax(raw).minMv;
   const { minMv, maxMv } = minMax(v);
-  const spreadMv = maxMv - minMv;
+  const spreadMv = Math.round(maxMv - minMv);
   const hyst = cfg.hysteresisMv;
   const { priority, eligible, prevSelected } = scratch;
   prevSelected.fill(0, 0, n);
@@ -349,7 +357,7 @@ function evaluate(
     if (!startLatched)
       note =
         maxMv < cfg.startMv
-          ? `idle: highest cell ${maxMv} mV below start ${cfg.startMv} mV`
+          ? `idle: highest cell ${Math.round(maxMv)} mV below start ${cfg.startMv} mV`
           : `idle: spread ${spreadMv} mV within ${cfg.deltaMv} mV`;
   } else {
     if (atRest && !restEvaluated) {
@@ -376,9 +384,9 @@ function evaluate(
 
   function mark(k: number, cand: boolean, d: number): void {
     eligible[k] = 0;
-    if (d <= 0) reasons[k] = "lowest";
+    if (d <= 0 || raw[k]! <= rawMinMv) reasons[k] = "lowest";
     else if (!cand) reasons[k] = "balanced";
-    else if (v[k]! < cfg.minCellMv + (prevSelected[k] === 1 ? 0 : hyst)) {
+    else if (raw[k]! < cfg.minCellMv + (prevSelected[k] === 1 ? 0 : hyst)) {
       reasons[k] = "below_min_voltage";
       anyBelowMin = true;
     } else {

@@ -10,7 +10,7 @@ import { ocvSlopeMvPerPct, type SocTable, socFromOcvPct } from "../config/cells.
  * saying why no estimate is possible (the curve is too flat at some cell's SOC).
  */
 export function socExcessMah(
-  restedMv: readonly number[],
+  restedMv: ArrayLike<number>,
   ocv: SocTable,
   capacityAh: number,
   minSlopeMvPerPct: number,

@@ -145,6 +145,11 @@ export const balanceSchema = z
       .positive()
       .max(100)
       .describe("Share of time a commanded bleeder really conducts (bq769x0: about 70)"),
+    filterTimeMs: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Time constant of the cell-voltage filter behind the decisions (0: raw readings)"),
   })
   .strict();
 export type BalanceConfig = z.infer<typeof balanceSchema>;
@@ -168,6 +173,7 @@ export function balanceDefaults(p: ChemistryPreset): BalanceConfig {
     minSlopeMvPerPct: 2,
     measureEveryMs: 10_000,
     bleedDutyPct: 100,
+    filterTimeMs: 30_000,
   };
 }
 

@@ -32,11 +32,13 @@ describe("top-of-charge convergence (16s LFP, simulated days)", () => {
     expect(r.initialSpreadMv, story).toBeLessThanOrEqual(95);
     expect(r.convergedDay, story).not.toBeNull();
     expect(r.convergedDay!, story).toBeLessThanOrEqual(r.predictedDays);
-    // Once there, the BMS's own reading stays inside the start delta.
-    for (const s of r.dailySpreadMv.slice(r.convergedDay! - 1)) expect(s, story).toBeLessThanOrEqual(10);
+    // Once there, it stays: the BMS's single reading within the start delta plus its noise.
+    for (const s of r.dailySpreadMv.slice(r.convergedDay! - 1)) expect(s, story).toBeLessThanOrEqual(10 + 3);
     expect(r.maxBoardC).toBeLessThan(r.boardLimitC);
     expect(r.maxCellC).toBeLessThan(r.cellLimitC);
     expect(r.bleedTicks).toBeGreaterThan(0);
+    // No chatter on sensor noise: a few dozen mask changes a day, not thousands of ticks' worth.
+    expect(r.maskChangesPerDay, story).toBeLessThan(100);
   }, 60_000);
 
   it("without balancing the same pack stays apart (the control run)", async () => {

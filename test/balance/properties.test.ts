@@ -50,6 +50,10 @@ const tickArb = (n: number) =>
   fc.record({
     base: fc.integer({ min: 2900, max: 3600 }),
     offsets: fc.array(fc.integer({ min: 0, max: 120 }), { minLength: n, maxLength: n }),
+    // A filtered view that lags the raw readings (or none): safety must hold on the raw ones.
+    lag: fc.option(fc.array(fc.integer({ min: -15, max: 15 }), { minLength: n, maxLength: n }), {
+      nil: null,
+    }),
     temps: fc.array(fc.option(fc.integer({ min: -100, max: 700 }), { nil: null }), { maxLength: 4 }),
     board: fc.option(fc.integer({ min: 0, max: 900 }), { nil: null }),
     currentMa: fc.integer({ min: -20_000, max: 20_000 }),
@@ -90,6 +94,7 @@ function toInput(t: Tick, nowMs: number): PlannerInput {
       faults: t.faults,
       socPct: t.socPct,
       protectionState: t.protectionState,
+      ...(t.lag === null ? {} : { decisionVoltagesMv: t.offsets.map((o, i) => t.base + o + t.lag![i]!) }),
     },
   );
 }

@@ -53,6 +53,8 @@ export interface SoakResult {
   readonly boardLimitC: number;
   readonly cellLimitC: number;
   readonly bleedTicks: number;
+  /** Bleeder mask changes commanded to the driver per simulated day (chatter shows here). */
+  readonly maskChangesPerDay: number;
   readonly wallMs: number;
 }
 
@@ -148,6 +150,10 @@ export async function balanceSoak(o: SoakOptions): Promise<SoakResult> {
     if (stop) bms.stop();
   });
 
+  let maskChanges = 0;
+  bms.onEvent((e) => {
+    if (e.type === "balance") maskChanges++;
+  });
   await bms.start();
   const wall0 = performance.now();
   await bms.run({ maxTicks: Math.ceil((o.days * DAY_MS) / o.periodMs) + 2 });
@@ -190,6 +196,7 @@ export async function balanceSoak(o: SoakOptions): Promise<SoakResult> {
     boardLimitC: config.balance.maxBoardTempDeciC / 10,
     cellLimitC: config.balance.maxCellTempDeciC / 10,
     bleedTicks,
+    maskChangesPerDay: maskChanges / (clock.nowMs() / DAY_MS),
     wallMs,
   };
 }

@@ -166,6 +166,27 @@ describe("stage shell", () => {
     expect(temp.cells).toEqual([15]);
   });
 
+  it("decides on filtered voltages: a reading jumping across the hysteresis band does not toggle", () => {
+    const changes = (filterTimeMs: number) => {
+      const config = parseConfig({
+        pack: { chemistry: "lfp", cellsInSeries: 16 },
+        balance: { filterTimeMs },
+      });
+      const bal = createBalancer(config, FREE);
+      let prev = "";
+      let n = 0;
+      for (let k = 0; k < 100; k++) {
+        const v = [...new Array(15).fill(3420), k % 2 === 0 ? 3431 : 3424]; // 11 mV, then 4 mV
+        const cells = bal.plan(stageInput(k * 250, k === 0 ? 0 : 250, v, { currentMa: 2000 })).cells.join();
+        if (k > 0 && cells !== prev) n++;
+        prev = cells;
+      }
+      return n;
+    };
+    expect(changes(0)).toBeGreaterThanOrEqual(90);
+    expect(changes(30_000)).toBe(0);
+  });
+
   it("without balancing hardware reports unsupported", () => {
     const bal = createBalancer(LFP, null);
     const view = bal.plan(stageInput(0, 0, [...new Array(15).fill(3420), 3450], { currentMa: 2000 }));
