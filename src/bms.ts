@@ -109,6 +109,11 @@ export class Bms {
     return this.applied;
   }
 
+  /** The stages' JSON-serialisable state (estimator, latched faults) for the recorder to persist. */
+  exportState(): { readonly monitor: unknown; readonly protection: unknown } {
+    return { monitor: this.monitor.exportState(), protection: this.protection.exportState() };
+  }
+
   onSnapshot(listener: SnapshotListener): () => void {
     this.snapshotListeners.add(listener);
     return () => this.snapshotListeners.delete(listener);

@@ -18,6 +18,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "run a scenario in simulated time, as fast as the CPU allows (JSON Lines out)",
     load: () => import("./cli/sim.js"),
   },
+  modbus: {
+    summary: "read a running BMS over Modbus (status, cells) or send alarm reset / connect / heartbeat",
+    load: () => import("./cli/modbus.js"),
+  },
+  log: {
+    summary: "read the recorded history: events, export --csv, trips",
+    load: () => import("./cli/log.js"),
+  },
+  "serial-board": {
+    summary: "play a simulated serial cell-monitor board on a serial device or pty",
+    load: () => import("./cli/serial-board.js"),
+  },
   config: {
     summary: "check a config file, print the schema or the resolved config",
     load: () => import("./cli/config.js"),

@@ -12,6 +12,8 @@ export interface WiringDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly driver: AfeDriver;
+  /** Stage state persisted by the recorder on the last run (estimator, latched faults). */
+  readonly restored?: { readonly monitor?: unknown; readonly protection?: unknown } | null;
 }
 
 export function createBms(config: BmsConfig, deps: WiringDeps): Bms {

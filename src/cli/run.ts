@@ -2,7 +2,9 @@
  * `ups-bms run [--config FILE] [--duration S] [--quiet]`: the BMS on real time.
  * With no config it runs the built-in default, a simulated 16-cell LFP 100 Ah pack on float.
  */
+import { startModbus } from "../comms/server.js";
 import { loadConfigFile } from "../config/load.js";
+import { createRecorder } from "../record/recorder.js";
 import { type BmsConfig, parseConfig } from "../config/schema.js";
 import { createLogger } from "../core/logger.js";
 import { createAfeDriver } from "../hal/factory.js";
@@ -11,7 +13,7 @@ import { createBms } from "../wiring.js";
 import { numberFlag, parseCommandArgs } from "./args.js";
 import { statusLine } from "./status.js";
 
-const USAGE = "ups-bms run [--config FILE] [--duration S] [--quiet]";
+const USAGE = "ups-bms run [--config FILE] [--duration S] [--quiet] [--no-modbus]";
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -20,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
       config: { type: "string", short: "c" },
       duration: { type: "string", short: "d" },
       quiet: { type: "boolean", short: "q" },
+      "no-modbus": { type: "boolean" },
     },
     USAGE,
   );
@@ -34,11 +37,26 @@ export async function main(argv: string[]): Promise<number> {
   const clock = new RealClock();
 
   const { driver } = await createAfeDriver(config, { clock, logger });
-  const bms = createBms(config, { clock, logger, driver });
+  // The recorder first: the state it persisted (estimator, latched faults) seeds the stages.
+  const recorder = createRecorder(config, { logger, clock });
+  const restored = recorder.restore();
+  if (restored) logger.info(`restored state saved at ${new Date(restored.savedAtMs).toISOString()}`);
+  recorder.onProblem((e) => logger.error(`recording: ${JSON.stringify(e)}`));
+  const bms = createBms(config, { clock, logger, driver, restored });
+  recorder.attach(bms);
   bms.onEvent((e) => {
     if (e.type === "fault" || e.type === "state" || e.type === "error" || e.type === "command")
       logger.info(() => JSON.stringify(e));
   });
+  let modbus: Awaited<ReturnType<typeof startModbus>> | null = null;
+  try {
+    // Before the first tick, so a busy port fails the start instead of a running pack.
+    modbus = values["no-modbus"] ? null : await startModbus(bms, config, { logger });
+  } catch (err) {
+    await driver.close();
+    await recorder.close();
+    throw err;
+  }
   await bms.start();
 
   const t0 = clock.nowMs();
@@ -67,7 +85,9 @@ export async function main(argv: string[]): Promise<number> {
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await modbus?.close();
     await bms.shutdown(stopReason);
+    await recorder.close();
   }
   const st = bms.loopStats;
   logger.info(

@@ -146,9 +146,54 @@ export const serialAfeSchema = z
           .strict(),
       )
       .min(1),
-    timeoutMs: z.number().int().positive(),
+    timeoutMs: z.number().int().positive().describe("Reply timeout per request to one board, ms"),
+    reconnectMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(60_000)
+      .optional()
+      .describe("Reopen period after the port vanished (USB unplug), ms; default 500"),
+    maxLineBytes: z
+      .number()
+      .int()
+      .min(64)
+      .max(4096)
+      .optional()
+      .describe("Longest accepted protocol line; longer ones are dropped and counted; default 512"),
+    probeIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .optional()
+      .describe("A board that missed 3 replies is polled only this often, ms; default 1000"),
+    sampleIntervalMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(60_000)
+      .optional()
+      .describe("Sampling period requested from the boards (CFG rate), ms; unset keeps their default"),
+    simulation: simAfeSchema
+      .omit({ kind: true })
+      .partial()
+      .optional()
+      .describe("With port `sim`: settings of the simulated pack behind the simulated boards"),
   })
-  .strict();
+  .strict()
+  .superRefine((afe, ctx) => {
+    const seen = new Set<number>();
+    afe.boards.forEach((b, i) => {
+      if (seen.has(b.address))
+        ctx.addIssue({
+          code: "custom",
+          path: ["boards", i, "address"],
+          message: `duplicate board address ${b.address}`,
+        });
+      seen.add(b.address);
+    });
+  });
 
 export const afeSchema = z.discriminatedUnion("kind", [
   simAfeSchema,
@@ -198,6 +243,6 @@ export function afeDefaults(kind: AfeKind, cells: number): AfeConfig {
         cellsConnected: Math.min(cells, 16),
       };
     case "serial":
-      return { kind, port: "sim", baudRate: 115200, boards: [{ address: 1, cells }], timeoutMs: 1000 };
+      return { kind, port: "sim", baudRate: 115200, boards: [{ address: 1, cells }], timeoutMs: 200 };
   }
 }

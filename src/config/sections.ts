@@ -200,8 +200,17 @@ export const modbusSchema = z
         baudRate: z.number().int().positive(),
         parity: z.enum(["none", "even", "odd"]),
         stopBits: z.union([z.literal(1), z.literal(2)]),
+        allowWrites: z
+          .boolean()
+          .describe("Accept writes over RS-485 (the line has no client address to check)"),
       })
       .strict(),
+    cellsPerModule: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .describe("Cells per SunSpec model 805 module block (one block per module)"),
     remoteMode: z.boolean().describe("Accept writes (alarm reset, connect, limits) from the controller"),
     heartbeatTimeoutMs: z
       .number()
@@ -222,7 +231,15 @@ export function modbusDefaults(): ModbusConfig {
       allowWriteFrom: ["127.0.0.1", "::1"],
       maxClients: 8,
     },
-    rtu: { enabled: false, path: "/dev/ttyUSB0", baudRate: 19200, parity: "even", stopBits: 1 },
+    rtu: {
+      enabled: false,
+      path: "/dev/ttyUSB0",
+      baudRate: 19200,
+      parity: "even",
+      stopBits: 1,
+      allowWrites: true,
+    },
+    cellsPerModule: 16,
     remoteMode: true,
     heartbeatTimeoutMs: 60_000,
   };
@@ -230,13 +247,37 @@ export function modbusDefaults(): ModbusConfig {
 
 export const recordSchema = z
   .object({
-    enabled: z.boolean(),
+    enabled: z.boolean().describe("Record events, history and state (false: record nothing)"),
     path: z.string().min(1).describe("SQLite database file"),
-    commitIntervalMs: z.number().int().positive(),
+    commitIntervalMs: z
+      .number()
+      .int()
+      .positive()
+      .describe("Buffered data is committed this often: the most an event can wait for the disk"),
     sampleWindowS: z.number().int().positive().describe("Per-second samples kept this long"),
-    aggregateRetentionDays: z.number().int().positive(),
-    maxSizeMb: z.number().positive(),
+    aggregateRetentionDays: z
+      .number()
+      .int()
+      .positive()
+      .describe("Per-minute aggregates and trip captures kept this long, days"),
+    maxSizeMb: z
+      .number()
+      .positive()
+      .describe("Size cap of the database file and its WAL; oldest history goes first"),
     tripCaptureS: z.number().int().min(0).describe("Raw samples kept before and after each trip, s"),
+    repeatWindowS: z
+      .number()
+      .int()
+      .min(0)
+      .describe("A repeat of the same event within this long counts on the first one's row (0: never merge)"),
+    synchronous: z
+      .enum(["full", "normal"])
+      .describe("full: each commit survives power loss; normal: survives a crash, not power loss"),
+    maxBufferedSamples: z
+      .number()
+      .int()
+      .min(60)
+      .describe("Per-second samples held in memory while the database is unwritable (oldest dropped)"),
   })
   .strict();
 export type RecordConfig = z.infer<typeof recordSchema>;
@@ -250,5 +291,8 @@ export function recordDefaults(): RecordConfig {
     aggregateRetentionDays: 366,
     maxSizeMb: 256,
     tripCaptureS: 30,
+    repeatWindowS: 600,
+    synchronous: "full",
+    maxBufferedSamples: 3600,
   };
 }

@@ -25,9 +25,12 @@ export async function createAfeDriver(
       const simulation = createSimulation(config, deps);
       return { driver: simulation.driver, simulation };
     }
+    case "serial": {
+      const { createSerialDriverFromConfig } = await import("./serial/factory.js");
+      return createSerialDriverFromConfig(config, deps);
+    }
     case "bq769x0":
     case "bq76952":
-    case "serial":
       throw new BmsError("NOT_SUPPORTED", `the ${afe.kind} driver is not available in this build yet`, {
         path: "afe.kind",
       });

@@ -12,6 +12,10 @@ const file = (name: string, text: string) => {
   return p;
 };
 
+// Runs in tests listen on a free port so parallel test files never collide on 1502.
+const runConfig = () =>
+  file("run.json", JSON.stringify({ modbus: { tcp: { port: 0 } }, record: { path: join(dir, "run.db") } }));
+
 describe("ups-bms command line", () => {
   it("config check accepts a valid file", async () => {
     const r = await runCli([
@@ -61,7 +65,7 @@ describe("ups-bms command line", () => {
   });
 
   it("run --duration stops by itself with exit 0 and prints status lines at most once a second", async () => {
-    const r = await runCli(["run", "--duration", "2.2"], { timeoutMs: 20_000 });
+    const r = await runCli(["run", "--config", runConfig(), "--duration", "2.2"], { timeoutMs: 20_000 });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines.length).toBeGreaterThanOrEqual(2);
@@ -71,8 +75,14 @@ describe("ups-bms command line", () => {
     );
   });
 
-  it("SIGTERM shuts down cleanly: FETs open, exit 0", async () => {
-    const { child, out } = await startCli(["run"], /t=1s/);
+  it("serves Modbus while running, and SIGTERM shuts down cleanly: FETs open, exit 0", async () => {
+    const { child, out } = await startCli(["run", "--config", runConfig()], /t=1s/);
+    const port = /listening on 127\.0\.0\.1:(\d+)/.exec(out.stderr)?.[1];
+    expect(port).toBeDefined();
+    const status = await runCli(["modbus", "status", "--port", port!, "--json"]);
+    expect(status.code).toBe(0);
+    const json = JSON.parse(status.stdout);
+    expect(JSON.stringify(json)).toMatch(/soc/i);
     child.kill("SIGTERM");
     const [code] = await once(child, "close");
     expect(code).toBe(0);

@@ -45,6 +45,13 @@ export async function openSerialLink(options: SerialLinkOptions): Promise<Serial
       );
     });
   });
+  // serialport emits 'error' when a write hits a vanished device (EIO after a USB unplug or
+  // the pty peer closing); an unhandled 'error' event would kill the process. The failure
+  // still reaches callers through the write's rejection and the 'close' that follows.
+  let lastError: Error | undefined;
+  port.on("error", (err: Error) => {
+    lastError = err;
+  });
   return {
     path: options.path,
     get isOpen() {
@@ -64,7 +71,7 @@ export async function openSerialLink(options: SerialLinkOptions): Promise<Serial
       return () => port.off("data", h);
     },
     onClose: (listener) => {
-      const h = (err?: Error | null) => listener(err ?? undefined);
+      const h = (err?: Error | null) => listener(err ?? lastError);
       port.once("close", h);
       return () => port.off("close", h);
     },
