@@ -163,13 +163,18 @@ export function planBalance(
   if (scratch.priority.length < n) Object.assign(scratch, createPlannerScratch(n));
 
   /** Everything off, for a pack-wide reason; the SOC bookkeeping survives. */
-  const stop = (state: BalanceState, reason: string, keep: Partial<PlannerMemory> = {}): PlannerResult => ({
+  const stop = (
+    state: BalanceState,
+    reason: string,
+    keep: Partial<PlannerMemory> = {},
+    cellReasons: readonly BalanceCellReason[] = constantReasons(n, "idle"),
+  ): PlannerResult => ({
     view: {
       cells: NO_CELLS,
       reason,
       timeToBalanceS: null,
       state,
-      cellReasons: constantReasons(n, "idle"),
+      cellReasons,
       cellExcessMah: memory.lastExcessMah.length === n ? memory.lastExcessMah : new Array<number>(n).fill(0),
       chargeToRemoveMah: null,
       bleedCurrentMa: 0,
@@ -196,11 +201,14 @@ export function planBalance(
   }
   if (input.protectionState === "fault" || input.protectionState === "shutdown")
     return stop("blocked", `blocked: protection state ${input.protectionState}`);
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(v[i]!)) return stop("blocked", `blocked: cell ${i + 1} has no reading`);
+  const bad = invalidCells(v, input.faultedCells);
+  if (bad !== null) {
+    let missing = -1;
+    for (let i = 0; i < n && missing < 0; i++) if (!Number.isFinite(v[i]!)) missing = i;
+    const what =
+      missing >= 0 ? `${missing + 1} has no reading` : `${input.faultedCells[0]! + 1} sensor fault`;
+    return stop("blocked", `blocked: cell ${what}`, {}, bad);
   }
-  if (input.faultedCells.length > 0)
-    return stop("blocked", `blocked: cell ${input.faultedCells[0]! + 1} sensor fault`);
 
   // Temperature, with hysteresis so a bleeder's own heat does not switch it on and off.
   let maxCellT: number | null = null;
@@ -254,8 +262,26 @@ export function planBalance(
   return evaluate(input, memory, cfg, caps, pack, scratch, atRest);
 }
 
-function constantFalse(n: number): boolean[] {
-  return new Array<boolean>(n).fill(false);
+const falseCache = new Map<number, readonly boolean[]>();
+function constantFalse(n: number): readonly boolean[] {
+  let a = falseCache.get(n);
+  if (a === undefined) {
+    a = Object.freeze(new Array<boolean>(n).fill(false));
+    falseCache.set(n, a);
+  }
+  return a;
+}
+
+/** Per-cell reasons with `invalid` where a reading is missing or faulted; null when all are fine. */
+function invalidCells(v: readonly number[], faulted: readonly number[]): BalanceCellReason[] | null {
+  let out: BalanceCellReason[] | null = null;
+  const mark = (i: number) => {
+    out ??= new Array<BalanceCellReason>(v.length).fill("idle");
+    if (i >= 0 && i < v.length) out[i] = "invalid";
+  };
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) mark(i);
+  for (const i of faulted) mark(i);
+  return out;
 }
 
 function minMax(v: ArrayLike<number>): { minMv: number; maxMv: number } {

@@ -68,6 +68,11 @@ describe("safety stops", () => {
     expect(r.view.state).toBe(state);
     expect(r.view.reason).toMatch(reason);
     if (state !== "bleeding") expect(r.view.cells).toEqual([]);
+    const faulted = [...(over?.faultedCells ?? [])];
+    over?.cellVoltagesMv?.forEach((v, i) => {
+      if (Number.isNaN(v)) faulted.push(i);
+    });
+    for (let i = 0; i < 16; i++) expect(r.view.cellReasons![i] === "invalid").toBe(faulted.includes(i));
   });
 
   it("without balancing hardware it is always idle, with that reason", () => {
