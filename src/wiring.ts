@@ -24,6 +24,6 @@ export function createBms(config: BmsConfig, deps: WiringDeps): Bms {
     logger: deps.logger,
     monitor: createMonitor(config),
     protection: createProtection(config, { restored: deps.restored?.protection }),
-    balance: createBalancer(),
+    balance: createBalancer(config, deps.driver.capabilities.balancing),
   });
 }

@@ -108,13 +108,48 @@ export const balanceSchema = z
     startMv: z.number().int().describe("Highest cell must be above this"),
     deltaMv: z.number().positive().describe("… and this much above the lowest to start"),
     hysteresisMv: z.number().min(0).describe("Stop a cell when within delta − hysteresis of the lowest"),
-    restCurrentMa: z.number().positive(),
-    restTimeMs: z.number().int().min(0),
+    restCurrentMa: z
+      .number()
+      .positive()
+      .describe("|I| below this counts as rest; below minus this counts as discharging"),
+    restTimeMs: z.number().int().min(0).describe("Rest time before rest-mode balancing or a SOC estimate"),
     minCellMv: z.number().int().describe("Never bleed a cell below this"),
     maxBoardTempDeciC: z.number().int().describe("No bleeding above this board/die temperature"),
-    maxCellTempDeciC: z.number().int(),
-    bleedResistorOhm: z.number().positive(),
+    maxCellTempDeciC: z.number().int().describe("No bleeding above this cell temperature"),
+    bleedResistorOhm: z
+      .number()
+      .positive()
+      .describe("Bleed resistor, used when the driver declares no value (current, heat, time estimates)"),
     maxSimultaneous: z.number().int().positive().describe("Cap below the driver's own limit"),
+    tempHysteresisDeciC: z
+      .number()
+      .int()
+      .min(0)
+      .describe("After a temperature stop, resume only this far below the limit, 0.1 °C"),
+    socDeltaPct: z
+      .number()
+      .positive()
+      .max(50)
+      .describe("SOC strategy: bleed a cell whose rested SOC is this far above the lowest"),
+    minSlopeMvPerPct: z
+      .number()
+      .positive()
+      .describe("SOC strategy: no estimate where the OCV curve is flatter than this"),
+    measureEveryMs: z
+      .number()
+      .int()
+      .positive()
+      .describe("Chips that need bleeders off to measure: bleed this long, then pause for a clean reading"),
+    bleedDutyPct: z
+      .number()
+      .positive()
+      .max(100)
+      .describe("Share of time a commanded bleeder really conducts (bq769x0: about 70)"),
+    filterTimeMs: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Time constant of the cell-voltage filter behind the decisions (0: raw readings)"),
   })
   .strict();
 export type BalanceConfig = z.infer<typeof balanceSchema>;
@@ -133,6 +168,12 @@ export function balanceDefaults(p: ChemistryPreset): BalanceConfig {
     maxCellTempDeciC: 450,
     bleedResistorOhm: 33,
     maxSimultaneous: 16,
+    tempHysteresisDeciC: 50,
+    socDeltaPct: 1,
+    minSlopeMvPerPct: 2,
+    measureEveryMs: 10_000,
+    bleedDutyPct: 100,
+    filterTimeMs: 30_000,
   };
 }
 

@@ -24,7 +24,7 @@ function setup(options: { monitor?: (m: MonitorStage) => MonitorStage; periodMs?
     logger,
     monitor: options.monitor ? options.monitor(monitor) : monitor,
     protection: createProtection(config),
-    balance: createBalancer(),
+    balance: createBalancer(config, driver.capabilities.balancing),
   });
   const events: BmsEvent[] = [];
   bms.onEvent((e) => events.push(e));
@@ -74,7 +74,7 @@ describe("control loop timing", () => {
       logger: createMemoryLogger().logger,
       monitor: createMonitor(config),
       protection: createProtection(config),
-      balance: createBalancer(),
+      balance: createBalancer(config, driver.capabilities.balancing),
     });
     const done = bms.run({ maxTicks: 3 });
     await flushMicrotasks();
