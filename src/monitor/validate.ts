@@ -103,7 +103,8 @@ export function checkChannels(
       }
     }
   }
-  if (s.packVoltageMv !== null && finite === n && n > 0) {
+  // With a bad cell the sum is wrong anyway; the cell's own fault says so.
+  if (s.packVoltageMv !== null && cellsOk && finite === n && n > 0) {
     const diff = s.packVoltageMv - sumMv;
     if (Math.abs(diff) > pl.packVsSumToleranceMv) {
       out.push({

@@ -68,7 +68,10 @@ export class TruthPack {
   /** Terminal voltage of cell i at a current, V. */
   cellV(i: number, iA: number): number {
     const p = this.preset;
-    const ocv = ocvMv(p.ocv, this.soc[i]!) / 1000 + p.hysteresisMv / 1000 + this.h[i]!;
+    const soc = this.soc[i]!;
+    // Past empty the voltage collapses (the table stops at 0 %).
+    const collapse = soc < 0 ? soc * 0.1 : 0;
+    const ocv = ocvMv(p.ocv, soc) / 1000 + collapse + p.hysteresisMv / 1000 + this.h[i]!;
     return ocv + iA * this.r0(i) + this.v1[i]! + this.v2[i]!;
   }
 
