@@ -129,3 +129,30 @@ describe("kill -9 during writes", () => {
     }
   }, 40_000);
 });
+
+describe("createPersistentMonitor", () => {
+  it("restores from monitor.persistPath and keeps saving there; survives a corrupt file", async () => {
+    const { createPersistentMonitor } = await import("../../src/monitor/index.js");
+    const { createMemoryLogger } = await import("../../src/core/logger.js");
+    const path = join(dir, "persistent.json");
+    const cfg = lfpConfig({ monitor: { persistPath: path, persistEveryMs: 1000 } });
+    const { logger, lines } = createMemoryLogger();
+    const truth = new TruthPack("lfp-100ah", 4, 100, 40);
+    const first = await createPersistentMonitor(cfg, { logger, initialSocPct: 40 });
+    const out = runFor(first.monitor, truth, 0, 600, 4 * 3.2 * 40);
+    first.stateFile!.save(first.monitor.exportState() as PersistedState);
+    await first.stateFile!.flush();
+    const second = await createPersistentMonitor(cfg, { logger });
+    const again = second.monitor.update({ nowMs: 0, sample: truth.sample(0, quiet), readError: null });
+    expect(again.estimates.socPct).toBeCloseTo(out.estimates.socPct, 9);
+    expect(lines.some((l) => l.text.includes("restored"))).toBe(true);
+    writeFileSync(path, "garbage");
+    const third = await createPersistentMonitor(cfg, { logger });
+    expect(
+      third.monitor.update({ nowMs: 0, sample: truth.sample(0, quiet), readError: null }).estimates.ready,
+    ).toBe(true);
+    expect(lines.some((l) => l.level === "warn" && l.text.includes("starting from the cell voltages"))).toBe(
+      true,
+    );
+  });
+});
