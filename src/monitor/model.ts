@@ -15,6 +15,8 @@ export interface CellModel {
   slopeMvPerPct(socPct: number): number;
   /** R0 at this SOC and temperature, Ω. */
   r0Ohm(socPct: number, tempC: number): number;
+  /** Multiplier for R0, R1 and R2 at a SOC and temperature (1 at mid SOC and 25 °C), as the simulator applies it. */
+  rFactor(socPct: number, tempC: number): number;
   /** Multiplier for all resistances at a temperature (Arrhenius, 1 at 25 °C). */
   arrhenius(tempC: number): number;
   /** Usable-capacity factor at a temperature (1 at 25 °C). */
@@ -38,6 +40,7 @@ export function createCellModel(preset: CellPreset): CellModel {
     },
     r0Ohm: (socPct, tempC) =>
       (preset.r0MilliOhm / 1000) * interpolate(rf.socPct, rf.value, socPct) * arrhenius(tempC),
+    rFactor: (socPct, tempC) => interpolate(rf.socPct, rf.value, socPct) * arrhenius(tempC),
     arrhenius,
     capacityFactor: (tempC) =>
       interpolate(preset.capacityTempFactor.tempC, preset.capacityTempFactor.value, tempC),
@@ -60,14 +63,15 @@ export function stepPolarisation(
   preset: CellPreset,
   currentA: number,
   dtS: number,
-  rScale: number,
+  /** Resistance multiplier for this step (learnt scale × SOC factor × Arrhenius). */
+  rFactor: number,
   capacityAh: number,
 ): void {
   const a1 = Math.exp(-dtS / preset.tau1S);
   const a2 = Math.exp(-dtS / preset.tau2S);
   // Charging current raises the RC voltages (terminal = OCV + I·R0 + v1 + v2 + h).
-  p.v1 = a1 * p.v1 + (preset.r1MilliOhm / 1000) * rScale * (1 - a1) * currentA;
-  p.v2 = a2 * p.v2 + (preset.r2MilliOhm / 1000) * rScale * (1 - a2) * currentA;
+  p.v1 = a1 * p.v1 + (preset.r1MilliOhm / 1000) * rFactor * (1 - a1) * currentA;
+  p.v2 = a2 * p.v2 + (preset.r2MilliOhm / 1000) * rFactor * (1 - a2) * currentA;
   if (preset.hysteresisMv > 0 && currentA !== 0) {
     const m = preset.hysteresisMv / 1000;
     const k = Math.exp(-Math.abs((currentA * preset.hysteresisGamma * dtS) / (3600 * capacityAh)));

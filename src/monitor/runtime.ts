@@ -30,8 +30,8 @@ export interface RuntimeInput {
 export function simulateRuntimeS(model: CellModel, x: RuntimeInput): number {
   const p = model.preset;
   if (!(x.powerW > 0) || x.cellCount <= 0) return Number.NaN;
-  const r1 = (p.r1MilliOhm / 1000) * x.rScale * model.arrhenius(x.tempC);
-  const r2 = (p.r2MilliOhm / 1000) * x.rScale * model.arrhenius(x.tempC);
+  const r1n = (p.r1MilliOhm / 1000) * x.rScale;
+  const r2n = (p.r2MilliOhm / 1000) * x.rScale;
   // Rough first guess of the runtime decides the step: about 300 steps, 1–30 s each.
   const vNom = ocvMv(p.ocv, 50) / 1000;
   const guessS = ((x.socPct / 100) * x.capacityAh * vNom * x.cellCount * 3600) / x.powerW;
@@ -48,7 +48,10 @@ export function simulateRuntimeS(model: CellModel, x: RuntimeInput): number {
   let iA = -x.powerW / (x.cellCount * vNom);
   let prevMargin = Number.NaN;
   while (t < x.maxS) {
+    const rf = model.rFactor(Math.max(0, soc), x.tempC);
     const r0 = model.r0Ohm(soc, x.tempC) * x.rScale;
+    const r1 = r1n * rf;
+    const r2 = r2n * rf;
     const ocv = model.ocvMv(soc, x.tempC) + h;
     // Constant power: solve I·V(I) = −P per cell with one fixed-point refinement.
     for (let k = 0; k < 2; k++) {

@@ -127,7 +127,8 @@ export class SocEstimator {
     st.socPct += dSoc;
     // The offset residual and a 1 % gain error bound what counting can know.
     st.uncertaintyPct += 0.01 * Math.abs(dSoc) + (cfg.currentDeadbandMa * dtS * 100) / (3_600_000 * qAh);
-    stepPolarisation(st.pol, preset, iA, dtS, this.rScale, qAh);
+    const rf = this.rScale * this.model.rFactor(Math.min(100, Math.max(0, st.socPct)), inp.tempC);
+    stepPolarisation(st.pol, preset, iA, dtS, rf, qAh);
 
     if (this.useEkf && inp.cellsOk && inp.currentOk) {
       const soc = Math.min(100, Math.max(0, st.socPct));
@@ -136,8 +137,10 @@ export class SocEstimator {
       if (slope < cfg.rest.minSlopeMvPerPct) sigmaV *= 10;
       const residual = inp.meanCellMv - this.terminalMv(soc, iA, inp.tempC);
       const x = { socPct: soc, v1: st.pol.v1 };
-      // Process noise: 1 % gain plus an offset residual of the order of the deadband.
-      const sigmaIA = 0.01 * Math.abs(iA) + Math.max(0.002 * qAh, cfg.currentDeadbandMa / 1000);
+      // Process noise: 1 % gain plus an uncalibrated offset of up to ~C/50. An offset is a bias,
+      // not white noise: the filter must keep trusting the voltage enough that a constant drift
+      // only lags by (offset / σ_I) · (σ_V / slope), a fraction of a percent.
+      const sigmaIA = 0.01 * Math.abs(iA) + Math.max(0.02 * qAh, cfg.currentDeadbandMa / 1000);
       const qSoc = sigmaIA * ((dtS * 100) / (3600 * qAh));
       ekfStep(st.ekf, x, Math.exp(-dtS / preset.tau1S), qSoc, residual, slope, sigmaV);
       st.socPct = x.socPct;

