@@ -34,6 +34,33 @@ describe("coulomb counting", () => {
     expect(out.estimates.socPct).toBeCloseTo(50 + 10 * 0.999, 3);
   });
 
+  it("learns the current-sensor offset while both FETs are open", () => {
+    const cfg = packConfig("lfp");
+    const m = createMonitor(cfg, { initialSocPct: 50 });
+    const truth = new TruthPack("lfp-100ah", 4, 100, 50);
+    let out = m.update({ nowMs: 0, sample: truth.sample(0, quiet), readError: null });
+    // No current can flow with both FETs open, yet the sensor reads 180 mA.
+    for (let t = 1; t <= 1200; t++) {
+      const s = { ...truth.sample(t * 1000, quiet), packCurrentMa: 180, fets: { chg: false, dsg: false } };
+      out = m.update({ nowMs: t * 1000, sample: s, readError: null });
+    }
+    expect(out.estimates.currentOffsetMa).toBeCloseTo(180, 0);
+    expect(Math.abs(out.measurements.packCurrentMa)).toBeLessThan(1);
+    // With FETs closed the learnt offset stays and is subtracted.
+    const s = { ...truth.sample(1_201_000, quiet), packCurrentMa: 10_180 };
+    out = m.update({ nowMs: 1_201_000, sample: s, readError: null });
+    expect(out.measurements.packCurrentMa).toBeCloseTo(10_000, -1);
+    const off = createMonitor(packConfig("lfp", { autoZeroCurrent: false }), { initialSocPct: 50 });
+    let o2 = off.update({ nowMs: 0, sample: truth.sample(0, quiet), readError: null });
+    for (let t = 1; t <= 100; t++)
+      o2 = off.update({
+        nowMs: t * 1000,
+        sample: { ...truth.sample(t * 1000, quiet), packCurrentMa: 180, fets: { chg: false, dsg: false } },
+        readError: null,
+      });
+    expect(o2.estimates.currentOffsetMa).toBe(0);
+  });
+
   it("does not count twice when the driver hands back the same sample", () => {
     const m = createMonitor(packConfig("lfp"), { initialSocPct: 50 });
     const truth = new TruthPack("lfp-100ah", 4, 100, 50);

@@ -19,7 +19,7 @@ describe("state of health", () => {
       if (load.kind === "charge" && truth.meanSoc() >= 99.95) truth.currentA = Math.min(truth.currentA, 0.5);
       out = m.update({ nowMs: t * 1000, sample: truth.sample(t * 1000, quiet), readError: null });
     };
-    for (let cycle = 0; cycle < 4; cycle++) {
+    for (let cycle = 0; cycle < 3; cycle++) {
       while (!out.estimates.fullConfirmed) tick({ kind: "charge", cellMv: 3450, maxA: 20 });
       for (let k = 0; k < 300; k++) tick({ kind: "charge", cellMv: 3450, maxA: 20 });
       while (truth.minCellV() * 1000 > 2900) tick({ kind: "power", watts: 4 * 3.2 * 17 });
