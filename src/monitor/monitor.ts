@@ -96,6 +96,7 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
   let lastPersistMs: number | null = null;
   let lastAnchor: { kind: AnchorHit["kind"]; tMs: number } | null = null;
   let lastTMs = 0;
+  let wasOpen = false;
   let modelMv = Number.NaN;
 
   const exportState = (): PersistedState => ({
@@ -165,14 +166,12 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
       const iRawA = currentOk ? currentMa / 1000 : 0;
       const iA = Math.abs(currentMa) < mc.currentDeadbandMa ? 0 : iRawA;
 
-      if (
-        mc.autoZeroCurrent &&
-        currentOk &&
-        !s.fets.chg &&
-        !s.fets.dsg &&
-        Math.abs(currentMa) < 0.05 * ratedAh * 1000
-      )
+      // Both FETs open (and already open last sample): no current can flow, so what the sensor
+      // reads is its offset. Small readings only, so a transient at the switching edge cannot skew it.
+      const open = !s.fets.chg && !s.fets.dsg;
+      if (mc.autoZeroCurrent && currentOk && open && wasOpen && Math.abs(currentMa) < 0.01 * ratedAh * 1000)
         learnedOffsetMa += 0.01 * (rawMa - offsetMa);
+      wasOpen = open;
 
       if (!soc) {
         // Cold start without saved state: the voltage is the only evidence we have.
