@@ -116,7 +116,11 @@ export function checkChannels(
   }
   let currentOk = true;
   const i = s.packCurrentMa;
-  if (i === null || !Number.isFinite(i)) {
+  if (i === null) {
+    // The driver has no current measurement (a capability, not a failure): nothing to flag,
+    // but nothing to count either.
+    currentOk = false;
+  } else if (!Number.isFinite(i)) {
     currentOk = false;
     out.push({ channel: "current", kind: "missing", detail: "no current reading" });
   } else if (Math.abs(i) > pl.currentMaxMa) {

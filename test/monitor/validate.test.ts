@@ -93,7 +93,11 @@ describe("channel checks", () => {
 
   it("flags current out of range or missing", () => {
     expect(kinds(run({ packCurrentMa: 5_000_000 }))).toEqual(["current/range"]);
-    expect(kinds(run({ packCurrentMa: null }))).toEqual(["current/missing"]);
+    expect(kinds(run({ packCurrentMa: Number.NaN }))).toEqual(["current/missing"]);
+    // A driver without a current sensor reports null: a capability, not a fault.
+    const none = run({ packCurrentMa: null });
+    expect(kinds(none)).toEqual([]);
+    expect(none.measurements.valid).toBe(true);
   });
 
   it("flags temperature range, missing sensors and spread, blaming the outlier", () => {
