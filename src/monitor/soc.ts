@@ -210,10 +210,16 @@ export class SocEstimator {
     if (empty) {
       this.emptySinceMs ??= t;
       if (t - this.emptySinceMs >= cfg.emptyAnchor.holdMs && !this.emptyLatched) {
-        // Under load the knee is reached above 0 %: the model removes the IR and RC drops, and
-        // is trusted less the harder the cell is driven.
+        // Under load the knee is reached above 0 %: the model removes the IR and RC drops. Its
+        // resistance is uncertain (±30 % near empty), which the local OCV slope turns into %.
         const socPct = Math.max(0, Math.min(15, this.socFromVoltage(inp.meanCellMv, iA, inp.tempC)));
-        const sigma = 1 + (1.5 * Math.abs(iA)) / this.capacityAh;
+        const p = this.model.preset;
+        const rTotOhm =
+          ((p.r0MilliOhm + p.r1MilliOhm + p.r2MilliOhm) / 1000) *
+          this.rScale *
+          this.model.rFactor(socPct, inp.tempC);
+        const dropMv = 0.3 * Math.abs(iA) * rTotOhm * 1000;
+        const sigma = 1 + dropMv / Math.max(this.model.slopeMvPerPct(socPct), 1);
         this.blend(socPct, sigma);
         st.fullConfirmed = false;
         hit = { kind: "empty", socPct, sigmaPct: sigma };
