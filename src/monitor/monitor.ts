@@ -313,7 +313,8 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
       estimator: estimatorKind,
       counters: countersView(counters, ratedAh),
       ready: soc !== null && everValid,
-      socUncertaintyPct: soc ? soc.st.uncertaintyPct : 100,
+      // The filter trusts its model; nobody should read a SOC as better than half a percent.
+      socUncertaintyPct: soc ? Math.max(0.5, soc.st.uncertaintyPct) : 100,
       resistancePct: 100 * soh.rScale,
       lastAnchor,
       modelCellVoltageMv: modelMv,
