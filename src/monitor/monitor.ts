@@ -201,7 +201,7 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
         });
         if (currentOk) soh.ahSinceAnchor += (iA * (iA > 0 ? preset.coulombicEfficiency : 1) * dtS) / 3600;
         if (hit) {
-          lastAnchor = { kind: hit.kind, tMs: s.timestampMs };
+          if (hit.applied) lastAnchor = { kind: hit.kind, tMs: s.timestampMs };
           if (onAnchor(soh, hit, tempC, ratedAh))
             log?.info(
               `capacity learnt: ${soh.capacityAh.toFixed(2)} Ah (SOH ${((100 * soh.capacityAh) / ratedAh).toFixed(1)} %)`,

@@ -30,6 +30,8 @@ export interface AnchorHit {
   readonly socPct: number;
   /** Its 1σ uncertainty, %. */
   readonly sigmaPct: number;
+  /** False when the reading only feeds capacity learning (OCV at rest under the EKF). */
+  readonly applied: boolean;
 }
 
 export interface SocState {
@@ -197,7 +199,7 @@ export class SocEstimator {
         this.setSoc(socPct, 0.5);
         st.fullConfirmed = true;
         this.fullAtPct = socPct;
-        if (!this.fullLatched) hit = { kind: "full", socPct, sigmaPct: 0.5 };
+        if (!this.fullLatched) hit = { kind: "full", socPct, sigmaPct: 0.5, applied: true };
         this.fullLatched = true;
       }
     } else {
@@ -222,7 +224,7 @@ export class SocEstimator {
         const sigma = 1 + dropMv / Math.max(this.model.slopeMvPerPct(socPct), 1);
         this.blend(socPct, sigma);
         st.fullConfirmed = false;
-        hit = { kind: "empty", socPct, sigmaPct: sigma };
+        hit = { kind: "empty", socPct, sigmaPct: sigma, applied: true };
         this.emptyLatched = true;
       }
     } else {
@@ -231,7 +233,8 @@ export class SocEstimator {
     }
 
     // OCV correction after rest, a scalar Kalman blend weighted by the local OCV slope.
-    const rest = !this.useEkf && Math.abs(iMa) < cfg.rest.currentMa;
+    // Under the EKF the rested voltage is already in the filter; it still serves capacity learning.
+    const rest = Math.abs(iMa) < cfg.rest.currentMa;
     if (!rest) {
       this.restSinceMs = null;
       return hit;
@@ -244,7 +247,7 @@ export class SocEstimator {
     const slope = this.model.slopeMvPerPct(socOcv);
     if (slope < cfg.rest.minSlopeMvPerPct) return hit;
     const sigma = this.sigmaVMv() / slope;
-    this.blend(socOcv, sigma);
-    return hit ?? { kind: "ocv", socPct: socOcv, sigmaPct: sigma };
+    if (!this.useEkf) this.blend(socOcv, sigma);
+    return hit ?? { kind: "ocv", socPct: socOcv, sigmaPct: sigma, applied: !this.useEkf };
   }
 }

@@ -48,3 +48,31 @@ describe("state of health", () => {
     expect(out.estimates.resistancePct!).toBeLessThan(180);
   });
 });
+
+describe("state of health under the EKF", () => {
+  it("learns capacity from rested OCV readings far apart, without letting them move the SOC", () => {
+    const cfg = parseConfig({ pack: { chemistry: "nmc", cellsInSeries: 4 }, afe: { kind: "sim" } });
+    expect(cfg.monitor.estimator).toBe("ekf");
+    // The cells have faded to 2.55 Ah; the BMS believes 3 Ah.
+    const truth = new TruthPack("nmc-18650-3ah", 4, 2.55, 90, 4);
+    const m = createMonitor(cfg, { initialSocPct: 90 });
+    let t = 0;
+    let out = m.update({ nowMs: 0, sample: truth.sample(0, quiet), readError: null });
+    const run = (seconds: number, load: Parameters<TruthPack["step"]>[1]) => {
+      for (let k = 0; k < seconds; k++) {
+        t++;
+        truth.step(1, load);
+        out = m.update({ nowMs: t * 1000, sample: truth.sample(t * 1000, quiet), readError: null });
+      }
+    };
+    for (let cycle = 0; cycle < 3; cycle++) {
+      run(3 * 3600, { kind: "rest" });
+      while (truth.meanSoc() > 25) run(60, { kind: "power", watts: 4 * 3.6 * 1.5 });
+      run(3 * 3600, { kind: "rest" });
+      while (truth.meanSoc() < 90) run(60, { kind: "charge", cellMv: 4150, maxA: 1.5 });
+    }
+    expect(out.estimates.capacityAh).toBeLessThan(2.85);
+    expect(out.estimates.capacityAh).toBeGreaterThan(2.4);
+    expect(out.estimates.lastAnchor?.kind).not.toBe("ocv");
+  }, 20_000);
+});
