@@ -11,7 +11,8 @@
  *    every tick against the simulator's true mean SOC, and runtime at outage start against the
  *    actual time to the cut-off.
  *
- * BENCH_MONITOR_DAYS shortens the duty (default 7).
+ * BENCH_MONITOR_DAYS shortens the duty (default 7); BENCH_MONITOR_BOTH_SIGNS=1 adds the duty
+ * with −1 % gain and −50 mA offset (another seed).
  */
 import { readFileSync } from "node:fs";
 
@@ -109,7 +110,7 @@ async function driveCycle() {
 
 const round = (x, d) => Math.round(x * 10 ** d) / 10 ** d;
 
-export async function duty(chemistry, days) {
+export async function duty(chemistry, days, sensors = { currentGainPct: 1, currentOffsetMa: 50 }, seed = 11) {
   const { parseConfig } = await imp("config/schema.js");
   const { createSimulation } = await imp("hal/sim/index.js");
   const { createBms } = await imp("wiring.js");
@@ -120,12 +121,12 @@ export async function duty(chemistry, days) {
     pack: { chemistry, cellsInSeries: cells },
     afe: {
       kind: "sim",
-      seed: 11,
+      seed,
       initialSocPct: 100,
       mains: true,
       realTime: false,
       temperatureSensors: 4,
-      sensors: { currentGainPct: 1, currentOffsetMa: 50 },
+      sensors,
     },
   });
   const capAh = config.pack.capacityAh;
@@ -204,7 +205,7 @@ export async function duty(chemistry, days) {
     cpuS: round((cpu.user + cpu.system) / 1e6, 1),
   };
   console.log(
-    `monitor: ${days}-day UPS duty ${chemistry.toUpperCase()} 16s ${capAh} Ah (gain +1 %, offset 50 mA): max |SOC err| ${r.maxAbsErrPct} % (at ${r.maxAtH} h), RMS ${r.rmsErrPct} % (targets 3 / 1.5); ` +
+    `monitor: ${days}-day UPS duty ${chemistry.toUpperCase()} 16s ${capAh} Ah (gain ${sensors.currentGainPct} %, offset ${sensors.currentOffsetMa} mA): max |SOC err| ${r.maxAbsErrPct} % (at ${r.maxAtH} h), RMS ${r.rmsErrPct} % (targets 3 / 1.5); ` +
       `runtime at outage start ${r.runtime.map((x) => `${x.predictedS} s vs ${x.actualS} s (${x.errorPct} %)`).join(", ") || "n/a"} (target ±10 %); ${r.ticks} ticks in ${r.cpuS} s CPU`,
   );
   return r;
@@ -216,7 +217,15 @@ export async function bench() {
   const dc = await driveCycle();
   const lfp = await duty("lfp", days);
   const nmc = await duty("nmc", days);
-  return { tickCostUs: cost, ekfDriveCycle: dc, duty: { days, lfp, nmc } };
+  const result = { tickCostUs: cost, ekfDriveCycle: dc, duty: { days, lfp, nmc } };
+  if (process.env.BENCH_MONITOR_BOTH_SIGNS === "1") {
+    const neg = { currentGainPct: -1, currentOffsetMa: -50 };
+    result.dutyNegativeErrors = {
+      lfp: await duty("lfp", days, neg, 3),
+      nmc: await duty("nmc", days, neg, 3),
+    };
+  }
+  return result;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
