@@ -2,13 +2,10 @@
  * `ups-bms sim --scenario FILE [--config FILE] [--every S]`: runs a scenario on the simulated
  * pack with the full BMS in simulated time and writes JSON Lines to stdout (logs go to stderr).
  */
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { BmsError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
-import { type CurrentProfile, parseCurrentProfileCsv } from "../hal/sim/profile.js";
 import { runScenario, type SimLine } from "../hal/sim/runner.js";
-import { parseScenario } from "../hal/sim/scenario.js";
+import { loadScenarioFile, readJsonFile } from "../hal/sim/scenario-file.js";
 
 const USAGE = "usage: ups-bms sim --scenario FILE [--config FILE] [--every S]";
 
@@ -43,34 +40,6 @@ function parseArgs(argv: string[]): Args | null {
   return { scenario, config, everyS };
 }
 
-function readJson(path: string, code: "SCENARIO_INVALID" | "CONFIG_INVALID"): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new BmsError(code, `${path}: cannot read (${(err as Error).message})`, { path, cause: err });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new BmsError(code, `${path}: not valid JSON (${(err as Error).message})`, { path, cause: err });
-  }
-}
-
-function readProfile(file: string, baseDir: string, where: string): CurrentProfile {
-  const path = resolve(baseDir, file);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new BmsError("SCENARIO_INVALID", `${where}.file: cannot read ${path} (${(err as Error).message})`, {
-      path: `${where}.file`,
-      cause: err,
-    });
-  }
-  return parseCurrentProfileCsv(text, file);
-}
-
 /** Buffers lines so that a long run is not one syscall per record. */
 function lineWriter() {
   let buf: string[] = [];
@@ -96,14 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const scenario = parseScenario(readJson(args.scenario, "SCENARIO_INVALID"), args.scenario);
-  const baseConfig = args.config === null ? undefined : readJson(args.config, "CONFIG_INVALID");
-  const baseDir = dirname(resolve(args.scenario));
-  const profiles = new Map<string, CurrentProfile>();
-  scenario.timeline.forEach((e, i) => {
-    if (e.action === "profile" && !profiles.has(e.file))
-      profiles.set(e.file, readProfile(e.file, baseDir, `${args.scenario}: timeline.${i}`));
-  });
+  const { scenario, profiles } = loadScenarioFile(args.scenario);
+  const baseConfig = args.config === null ? undefined : readJsonFile(args.config, "CONFIG_INVALID");
   const out = lineWriter();
   const logger = createLogger("bms", "warn");
   try {

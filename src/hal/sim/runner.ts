@@ -41,7 +41,10 @@ export interface SimSummary extends SimLine {
   readonly ticks: number;
   readonly cellMv: { readonly min: number; readonly max: number };
   readonly tempC: { readonly min: number; readonly max: number };
+  /** BMS fault events at trip level, by code. */
   readonly tripsByCode: Readonly<Record<string, number>>;
+  /** Trips of the simulated AFE's own hardware protection, by code. */
+  readonly hardwareTripsByCode: Readonly<Record<string, number>>;
   readonly socErrorPct: { readonly meanAbs: number; readonly maxAbs: number; readonly final: number };
   readonly energy: {
     readonly inWh: number;
@@ -133,8 +136,22 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
       const { atS: _at, action, ...rest } = e;
       write({ t: e.atS, type: "env", action, ...rest });
     });
+    if (e.action === "fault" && e.clearAtS !== undefined) {
+      const clearAtS = e.clearAtS;
+      sim.physics.schedule(clearAtS * 1000, () => {
+        write({ t: clearAtS, type: "env", action: "fault_clear", fault: e.fault });
+      });
+    }
   }
 
+  // Hardware trips open a FET without a BMS event: the truth side reports them.
+  const hardwareTripsByCode: Record<string, number> = {};
+  sim.onHardwareTrip((tMs, codes) => {
+    for (const code of codes) {
+      hardwareTripsByCode[code] = (hardwareTripsByCode[code] ?? 0) + 1;
+      write({ t: tOf(tMs), type: "hw_trip", code, fets: sim.pack.fets() });
+    }
+  });
   const tripsByCode: Record<string, number> = {};
   bms.onEvent((e) => {
     if (e.type === "fault" && e.level === "trip" && (e.action === "raised" || e.action === "latched"))
@@ -191,6 +208,7 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
     cellMv: { min: round(ex.minCellV * 1000, 1), max: round(ex.maxCellV * 1000, 1) },
     tempC: { min: round(ex.minTempC, 2), max: round(ex.maxTempC, 2) },
     tripsByCode,
+    hardwareTripsByCode,
     socErrorPct: {
       meanAbs: round(errSum / Math.max(1, errCount), 3),
       maxAbs: round(errMax, 3),
@@ -203,7 +221,12 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
       relativeError: en.relativeError,
     },
   };
-  await bms.shutdown("scenario finished");
+  try {
+    await bms.shutdown("scenario finished");
+  } catch (err) {
+    // A scenario may end while the AFE is unreachable (injected comms loss): the run still counts.
+    logger.warn(`shutdown at the end of the scenario failed: ${(err as Error).message}`);
+  }
   write(summary);
   return summary;
 }
