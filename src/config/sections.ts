@@ -3,6 +3,7 @@
  * and a defaults function; schema.ts composes them and applies the chemistry preset.
  */
 import { z } from "zod";
+import { CELL_PRESETS } from "./cells.js";
 import type { ChemistryPreset } from "./chemistry.js";
 
 export const monitorSchema = z
@@ -49,6 +50,14 @@ export const monitorSchema = z
       .number()
       .int()
       .describe("Runtime ends when the lowest cell under load reaches this, mV"),
+    runtimeEveryMs: z
+      .number()
+      .int()
+      .positive()
+      .describe("Recompute the runtime forward simulation this often (counted down in between)"),
+    autoZeroCurrent: z
+      .boolean()
+      .describe("Learn the current-sensor offset while both FETs are open (no current can flow)"),
     persistPath: z.string().describe("File for the estimator state (atomic write-rename); empty disables"),
     persistEveryMs: z.number().int().positive(),
     plausibility: z
@@ -74,7 +83,8 @@ export type MonitorConfig = z.infer<typeof monitorSchema>;
 export function monitorDefaults(p: ChemistryPreset, capacityAh: number): MonitorConfig {
   const c = capacityAh * 1000;
   return {
-    estimator: "coulomb",
+    // The NMC OCV curve is steep enough everywhere for the EKF to help; LFP's plateau is not.
+    estimator: CELL_PRESETS[p.cellPreset].chemistry === "nmc" ? "ekf" : "coulomb",
     staleAfterMs: 2000,
     currentOffsetMa: 0,
     currentDeadbandMa: Math.max(20, 0.0005 * c),
@@ -84,6 +94,8 @@ export function monitorDefaults(p: ChemistryPreset, capacityAh: number): Monitor
     socCapBeforeFullPct: 99,
     reportedScale: { minPct: 0, maxPct: 100 },
     runtimeCutoffMv: p.dischargeStopMv,
+    runtimeEveryMs: 5000,
+    autoZeroCurrent: true,
     persistPath: "",
     persistEveryMs: 60_000,
     plausibility: {

@@ -63,6 +63,18 @@ export interface Estimates {
   readonly fullConfirmed: boolean;
   readonly estimator: "coulomb" | "ekf";
   readonly counters: Counters;
+  /** False until the first valid sample has initialised (or a restored state confirmed) the estimate. */
+  readonly ready?: boolean;
+  /** 1σ uncertainty of socPct, %. */
+  readonly socUncertaintyPct?: number;
+  /** Learnt resistance relative to the new cell's, % (100 = new; end of life ≈ 200). */
+  readonly resistancePct?: number;
+  /** Last anchor that corrected the SOC, and its sample time, ms. */
+  readonly lastAnchor?: { readonly kind: "full" | "empty" | "ocv"; readonly tMs: number } | null;
+  /** The model's mean cell voltage for the present state and current, mV (for replay and tuning). */
+  readonly modelCellVoltageMv?: number;
+  /** Current-sensor offset in use (configured + learnt), mA. */
+  readonly currentOffsetMa?: number;
 }
 
 export type { FaultCode };
