@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "read a running BMS over Modbus (status, cells) or send alarm reset / connect / heartbeat",
     load: () => import("./cli/modbus.js"),
   },
+  replay: {
+    summary: "run the SOC estimator on a recorded CSV (time, current, voltages) and print its estimates",
+    load: () => import("./cli/replay.js"),
+  },
   log: {
     summary: "read the recorded history: events, export --csv, trips",
     load: () => import("./cli/log.js"),

@@ -5,6 +5,7 @@ import type { BmsConfig } from "./config/schema.js";
 import type { Logger } from "./core/logger.js";
 import type { AfeDriver } from "./hal/afe.js";
 import { createMonitor } from "./monitor/monitor.js";
+import type { StateSink } from "./monitor/persist.js";
 import { createProtection } from "./protection/protection.js";
 import type { Clock } from "./time/clock.js";
 
@@ -14,6 +15,8 @@ export interface WiringDeps {
   readonly driver: AfeDriver;
   /** Stage state persisted by the recorder on the last run (estimator, latched faults). */
   readonly restored?: { readonly monitor?: unknown; readonly protection?: unknown } | null;
+  /** Receives the estimator state as it changes (the atomic state file, `monitor.persistPath`). */
+  readonly monitorStateSink?: StateSink;
 }
 
 export function createBms(config: BmsConfig, deps: WiringDeps): Bms {
@@ -22,7 +25,11 @@ export function createBms(config: BmsConfig, deps: WiringDeps): Bms {
     driver: deps.driver,
     clock: deps.clock,
     logger: deps.logger,
-    monitor: createMonitor(config),
+    monitor: createMonitor(config, {
+      restoredState: deps.restored?.monitor,
+      stateSink: deps.monitorStateSink,
+      logger: deps.logger,
+    }),
     protection: createProtection(config, { restored: deps.restored?.protection }),
     balance: createBalancer(config, deps.driver.capabilities.balancing),
   });

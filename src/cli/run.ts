@@ -4,7 +4,9 @@
  */
 import { startModbus } from "../comms/server.js";
 import { loadConfigFile } from "../config/load.js";
+import { type PersistedState, type StateFile, createStateFile } from "../monitor/persist.js";
 import { createRecorder } from "../record/recorder.js";
+import type { Logger } from "../core/logger.js";
 import { type BmsConfig, parseConfig } from "../config/schema.js";
 import { createLogger } from "../core/logger.js";
 import { createAfeDriver } from "../hal/factory.js";
@@ -41,8 +43,20 @@ export async function main(argv: string[]): Promise<number> {
   const recorder = createRecorder(config, { logger, clock });
   const restored = recorder.restore();
   if (restored) logger.info(`restored state saved at ${new Date(restored.savedAtMs).toISOString()}`);
+  // The atomic state file, when configured, is written after every anchor: it is the
+  // newer source of the estimator state.
+  const stateFile = config.monitor.persistPath
+    ? createStateFile(config.monitor.persistPath, (e) => logger.warn(e.message))
+    : null;
+  const fileState = stateFile ? await loadStateFile(stateFile, logger) : null;
   recorder.onProblem((e) => logger.error(`recording: ${JSON.stringify(e)}`));
-  const bms = createBms(config, { clock, logger, driver, restored });
+  const bms = createBms(config, {
+    clock,
+    logger,
+    driver,
+    restored: { monitor: fileState ?? restored?.monitor, protection: restored?.protection },
+    ...(stateFile ? { monitorStateSink: stateFile } : {}),
+  });
   recorder.attach(bms);
   bms.onEvent((e) => {
     if (e.type === "fault" || e.type === "state" || e.type === "error" || e.type === "command")
@@ -87,6 +101,10 @@ export async function main(argv: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
     await modbus?.close();
     await bms.shutdown(stopReason);
+    if (stateFile) {
+      stateFile.save(bms.exportState().monitor as PersistedState);
+      await stateFile.flush();
+    }
     await recorder.close();
   }
   const st = bms.loopStats;
@@ -94,4 +112,14 @@ export async function main(argv: string[]): Promise<number> {
     `stopped (${stopReason}): ${st.ticks} ticks, ${st.overruns} overruns, ${st.tickErrors} tick errors; FETs open, bleeders off`,
   );
   return 0;
+}
+
+async function loadStateFile(file: StateFile, logger: Logger): Promise<PersistedState | null> {
+  try {
+    return await file.load();
+  } catch (err) {
+    // An unreadable file is not a reason not to protect the pack: start from the voltages.
+    logger.warn(`${(err as Error).message}; starting the estimator from the cell voltages`);
+    return null;
+  }
 }
