@@ -6,12 +6,14 @@
 import type { BmsConfig } from "./config/schema.js";
 import { BmsError, toBmsError } from "./core/errors.js";
 import type { BmsEvent } from "./core/events.js";
+import type { FaultCode } from "./core/faults.js";
 import type { FetState } from "./core/fets.js";
 import type { Logger } from "./core/logger.js";
 import { type BmsRequest, RequestQueue } from "./core/requests.js";
 import type { BmsSnapshot, LoopStats } from "./core/snapshot.js";
 import type { BalanceStage, MonitorStage, ProtectionStage } from "./core/stages.js";
 import type { AfeDriver, AppliedHardwareLimits, HardwareLimits, Sample } from "./hal/afe.js";
+import type { ActiveFault, ProtectionView } from "./protection/types.js";
 import type { Clock } from "./time/clock.js";
 
 /** After this many consecutive failed ticks the loop opens both FETs (≈2 s at 250 ms). */
@@ -83,6 +85,9 @@ export class Bms {
   private stopRequested = false;
   private running: Promise<void> | null = null;
   private consecutiveErrors = 0;
+  /** Problems outside the pack (the recorder cannot write, …): reported, applied on the next tick. */
+  private readonly externalPending = new Map<FaultCode, { active: boolean; detail: string }>();
+  private readonly externalActive = new Map<FaultCode, ActiveFault>();
   private actuationFailing = false;
   private remoteDisconnect = false;
   private lastHeartbeatMs: number | null = null;
@@ -132,6 +137,60 @@ export class Bms {
   onEvent(listener: EventListener): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
+  }
+
+  /**
+   * Reports (or clears) a warning-level fault from outside the pack, e.g. `recording` when the
+   * database cannot be written. It shows in the snapshot, the events and Modbus, and never
+   * blocks a path: it says nothing about the cells.
+   */
+  setExternalFault(code: FaultCode, active: boolean, detail = ""): void {
+    this.externalPending.set(code, { active, detail });
+  }
+
+  private applyExternalFaults(view: ProtectionView, nowMs: number): ProtectionView {
+    for (const [code, { active, detail }] of this.externalPending) {
+      const had = this.externalActive.get(code);
+      if (active && !had) {
+        const f: ActiveFault = {
+          code,
+          level: "warning",
+          latched: false,
+          sinceMs: nowMs,
+          value: 1,
+          limit: 0,
+          blocksCharge: false,
+          blocksDischarge: false,
+          detail,
+        };
+        this.externalActive.set(code, f);
+        this.emit({
+          type: "fault",
+          tMs: nowMs,
+          code,
+          level: "warning",
+          action: "raised",
+          value: 1,
+          limit: 0,
+          detail,
+        });
+      } else if (!active && had) {
+        this.externalActive.delete(code);
+        this.emit({
+          type: "fault",
+          tMs: nowMs,
+          code,
+          level: "warning",
+          action: "cleared",
+          value: 0,
+          limit: 0,
+          detail,
+        });
+      }
+    }
+    this.externalPending.clear();
+    if (this.externalActive.size === 0) return view;
+    return { ...view, faults: [...view.faults, ...this.externalActive.values()] };
   }
 
   /** Queues an external request for the next tick; false when the queue is full. */
@@ -254,7 +313,7 @@ export class Bms {
       timestampMs: nowMs,
       measurements: mon.measurements,
       estimates: mon.estimates,
-      protection: prot.view,
+      protection: this.applyExternalFaults(prot.view, nowMs),
       balance: plan,
       driver: { capabilities: this.driver.capabilities, appliedLimits: this.applied },
       loop: { ...this.stats, periodMs: this.config.loop.periodMs },

@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   const logger = createLogger("bms", config.log.level);
   const clock = new RealClock();
 
-  const { driver } = await createAfeDriver(config, { clock, logger });
+  const { driver, simulation } = await createAfeDriver(config, { clock, logger });
   // The recorder first: the state it persisted (estimator, latched faults) seeds the stages.
   const recorder = createRecorder(config, { logger, clock });
   const restored = recorder.restore();
@@ -58,6 +58,18 @@ export async function main(argv: string[]): Promise<number> {
     ...(stateFile ? { monitorStateSink: stateFile } : {}),
   });
   recorder.attach(bms);
+  // On the simulated pack the UPS's charger reads the limits the BMS publishes, as a real
+  // cooperative UPS does over its BMS link.
+  if (simulation) bms.onSnapshot((s) => simulation.setBmsLimits(s.protection.limits));
+  // A database that cannot be written is a `recording` warning in the snapshot and on Modbus;
+  // it never stops the loop.
+  let recordingFault = false;
+  bms.onSnapshot(() => {
+    const bad = !recorder.healthy;
+    if (bad === recordingFault) return;
+    recordingFault = bad;
+    bms.setExternalFault("recording", bad, recorder.lastError?.message ?? "");
+  });
   bms.onEvent((e) => {
     if (e.type === "fault" || e.type === "state" || e.type === "error" || e.type === "command")
       logger.info(() => JSON.stringify(e));

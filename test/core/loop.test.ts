@@ -166,6 +166,29 @@ describe("control loop containment and actuation", () => {
     expect(bms.snapshot?.remote.disconnectRequested).toBe(true);
   });
 
+  it("shows an external problem (recording) as a warning fault with events, never blocking a path", async () => {
+    const { bms, driver, events } = setup();
+    await bms.start();
+    await bms.run({ maxTicks: 2 });
+    bms.setExternalFault("recording", true, "disk full");
+    await bms.run({ maxTicks: 1 });
+    const f = bms.snapshot!.protection.faults.find((x) => x.code === "recording");
+    expect(f).toMatchObject({
+      level: "warning",
+      blocksCharge: false,
+      blocksDischarge: false,
+      detail: "disk full",
+    });
+    expect(driver.fets).toEqual({ chg: true, dsg: true });
+    bms.setExternalFault("recording", false);
+    await bms.run({ maxTicks: 1 });
+    expect(bms.snapshot!.protection.faults.some((x) => x.code === "recording")).toBe(false);
+    const actions = events
+      .filter((e) => e.type === "fault" && e.code === "recording")
+      .map((e) => e.type === "fault" && e.action);
+    expect(actions).toEqual(["raised", "cleared"]);
+  });
+
   it("publishes one frozen snapshot per tick", async () => {
     const { bms } = setup();
     const seen: number[] = [];
