@@ -198,6 +198,11 @@ export class Bms {
     return this.requests.push(r);
   }
 
+  /** Queues several requests that belong together (one Modbus write): all or none. */
+  requestAll(rs: readonly BmsRequest[]): boolean {
+    return this.requests.pushAll(rs);
+  }
+
   private emit(e: BmsEvent): void {
     for (const l of this.eventListeners) {
       try {
@@ -283,14 +288,19 @@ export class Bms {
     // A chip that opened a FET by itself (hardware trip) is told again once the verdict allows.
     const hw = mon.measurements.fets;
     const drifted = sample !== null && (hw.chg !== fets.chg || hw.dsg !== fets.dsg);
+    // Before any reading the FETs' state is unknown: send nothing rather than a guess, so a
+    // controller restart with a failing first read never drops the UPS load (the AFE's
+    // hardware protections guard the cells meanwhile).
+    const fetsUnknown = prot.view.state === "init" && sample === null && !this.remoteDisconnect;
     try {
       if (prot.clearHardwareFaults.length > 0) await this.driver.clearFaults(prot.clearHardwareFaults);
-      await this.applyFets(
-        fets,
-        nowMs,
-        this.remoteDisconnect ? "remote disconnect" : `protection: ${prot.view.state}`,
-        drifted,
-      );
+      if (!fetsUnknown)
+        await this.applyFets(
+          fets,
+          nowMs,
+          this.remoteDisconnect ? "remote disconnect" : `protection: ${prot.view.state}`,
+          drifted,
+        );
       await this.applyBalancing(plan.cells, nowMs, plan.reason);
       if (this.actuationFailing) this.log.info("driver takes commands again");
       this.actuationFailing = false;

@@ -10,6 +10,7 @@ import type { Logger } from "../core/logger.js";
 import { type BmsConfig, parseConfig } from "../config/schema.js";
 import { createLogger } from "../core/logger.js";
 import { createAfeDriver } from "../hal/factory.js";
+import { connectUpsToBms } from "../hal/sim/index.js";
 import { RealClock } from "../time/clock.js";
 import { createBms } from "../wiring.js";
 import { numberFlag, parseCommandArgs } from "./args.js";
@@ -60,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   recorder.attach(bms);
   // On the simulated pack the UPS's charger reads the limits the BMS publishes, as a real
   // cooperative UPS does over its BMS link.
-  if (simulation) bms.onSnapshot((s) => simulation.setBmsLimits(s.protection.limits));
+  if (simulation) connectUpsToBms(simulation, bms);
   // A database that cannot be written is a `recording` warning in the snapshot and on Modbus;
   // it never stops the loop.
   let recordingFault = false;

@@ -68,7 +68,10 @@ export async function main(argv: string[], options: { signal?: AbortSignal } = {
 
   const logger = createLogger("serial-board", config.log.level);
   const clock = new RealClock();
-  const simulation = simulationBehindBoards(config, { clock, logger });
+  // Alone on its port, the simulated UPS cannot hear a controller's published limits: a plain
+  // float charger, not a cooperative one that would wait for limits forever.
+  const plain = { ...config, afe: { ...afe, simulation: { ...afe.simulation, chargerCooperative: false } } };
+  const simulation = simulationBehindBoards(plain, { clock, logger });
   let link: SerialLink = await openSerialLink({ path: port, baudRate });
   const boards = createSimulatedBoards({
     link,

@@ -34,6 +34,8 @@ export const MAX_WRITE_QTY = 123;
 export interface BmsSource {
   readonly snapshot: BmsSnapshot | null;
   request(r: BmsRequest): boolean;
+  /** All or nothing (FC16 is atomic): false and nothing queued when they do not all fit. */
+  requestAll(rs: readonly BmsRequest[]): boolean;
 }
 
 export interface Caller {
@@ -226,10 +228,9 @@ export class ModbusEngine {
       });
     if (plan.connect !== null) requests.push({ kind: "remote_connect", connect: plan.connect, source });
     if (plan.alarmReset) requests.push({ kind: "alarm_reset", source });
-    for (const r of requests) {
-      if (!this.source.request(r)) return this.reject(caller, `${what}: request queue full`, EXC.SERVER_BUSY);
-      this.stats.queued++;
-    }
+    if (requests.length > 0 && !this.source.requestAll(requests))
+      return this.reject(caller, `${what}: request queue full`, EXC.SERVER_BUSY);
+    this.stats.queued += requests.length;
     const atMs = this.source.snapshot?.timestampMs ?? 0;
     for (const c of plan.commit) c(this.server, atMs);
     this.stats.acceptedWrites++;

@@ -30,6 +30,13 @@ export class RequestQueue {
     return true;
   }
 
+  /** All or nothing: false (and nothing queued) when they do not all fit. */
+  pushAll(rs: readonly BmsRequest[]): boolean {
+    if (this.items.length + rs.length > this.maxLength) return false;
+    this.items.push(...rs);
+    return true;
+  }
+
   drain(): BmsRequest[] {
     const out = this.items;
     this.items = [];

@@ -43,6 +43,10 @@ export interface MonitorOptions {
 const RUNTIME_MAX_S = 7 * 86_400;
 const POWER_TAU_S = 20;
 
+function gatesFirstSample(f: SensorFault): boolean {
+  return f.channel === "afe" || f.channel === "current" || f.channel.startsWith("cell:");
+}
+
 export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): MonitorStage {
   const mc = config.monitor;
   const pl = mc.plausibility;
@@ -141,7 +145,11 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
       cellsOk = chk.cellsOk;
       currentOk = chk.currentOk;
     }
-    if (current && faults.length === 0 && !everValid) {
+    // The gate opens on what the cell protections need: the link, every cell and the current.
+    // A dead thermistor or a pack-voltage mismatch stays a per-channel flag for protection to
+    // act on; holding the gate shut for it would leave the cells unprotected (no decisions
+    // are made before the first valid sample).
+    if (current && !everValid && !faults.some(gatesFirstSample)) {
       everValid = true;
       log?.info("first valid sample: measurements trusted from now on");
     }

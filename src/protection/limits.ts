@@ -124,6 +124,7 @@ export interface LimitInputs {
   readonly dischargeFault: string | null;
   readonly remoteCclMa: number | null;
   readonly remoteDclMa: number | null;
+  readonly socReservePct: number | null;
   readonly deepLatched: boolean;
   readonly elapsedMs: number;
 }
@@ -190,6 +191,7 @@ export function nextLimits(
     if (x.dischargeAlarm !== null)
       limitTo(target, cc.maxDischargeCurrentMa, cc.alarmDerateFraction, x.dischargeAlarm);
     cap(target, x.remoteDclMa, "remote");
+    if (x.socReservePct !== null && x.socPct <= x.socReservePct) cap(target, 0, "soc_reserve");
     block(target, x.dischargeFault);
     dcl = ramp(dcl, target.value, target.binding, x.elapsedMs, cc.increaseHoldMs, cc.rampMaPerS);
   } else {

@@ -66,6 +66,7 @@ export function reduceProtection(
   let heartbeatAgeMs = state.heartbeatAgeMs + elapsedMs;
   let remoteCclMa = state.remoteCclMa;
   let remoteDclMa = state.remoteDclMa;
+  let socReservePct = state.socReservePct;
   let resetRequested = false;
   for (const r of input.requests) {
     if (r.kind === "heartbeat") heartbeatAgeMs = 0;
@@ -74,11 +75,16 @@ export function reduceProtection(
       heartbeatAgeMs = 0;
       remoteCclMa = r.cclMa !== undefined && r.cclMa >= 0 ? r.cclMa : null;
       remoteDclMa = r.dclMa !== undefined && r.dclMa >= 0 ? r.dclMa : null;
+      if (r.socReservePct !== undefined) socReservePct = r.socReservePct > 0 ? r.socReservePct : null;
     }
   }
-  if ((remoteCclMa !== null || remoteDclMa !== null) && heartbeatAgeMs > rules.heartbeatTimeoutMs) {
+  if (
+    (remoteCclMa !== null || remoteDclMa !== null || socReservePct !== null) &&
+    heartbeatAgeMs > rules.heartbeatTimeoutMs
+  ) {
     remoteCclMa = null;
     remoteDclMa = null;
+    socReservePct = null;
     emit({
       type: "command",
       tMs: nowMs,
@@ -250,6 +256,7 @@ export function reduceProtection(
     dischargeFault: dsgCause >= 0 ? rules.slots[dsgCause]!.faultBinding : null,
     remoteCclMa,
     remoteDclMa,
+    socReservePct,
     deepLatched,
     elapsedMs,
   });
@@ -265,6 +272,7 @@ export function reduceProtection(
     lastGoodMaxMv,
     remoteCclMa,
     remoteDclMa,
+    socReservePct,
     heartbeatAgeMs,
     fets,
     faults,

@@ -47,6 +47,8 @@ export interface ProtectionState {
   readonly lastGoodMaxMv: number;
   readonly remoteCclMa: number | null;
   readonly remoteDclMa: number | null;
+  /** Remote SOC reserve (SunSpec SoCRsvMin): discharge stops at or below it. Expires with the heartbeat. */
+  readonly socReservePct: number | null;
   readonly heartbeatAgeMs: number;
   readonly fets: FetState;
   readonly faults: readonly ActiveFault[];
@@ -81,6 +83,7 @@ export function initialState(): ProtectionState {
     lastGoodMaxMv: Number.NaN,
     remoteCclMa: null,
     remoteDclMa: null,
+    socReservePct: null,
     heartbeatAgeMs: 0,
     fets: OPEN,
     faults: [],

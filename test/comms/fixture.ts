@@ -147,6 +147,12 @@ export class FakeSource {
   constructor(snap: BmsSnapshot | null) {
     this.snapshot = snap;
   }
+  requestAll(rs: readonly BmsRequest[]): boolean {
+    if (this.requests.length + rs.length > this.capacity) return false;
+    this.requests.push(...rs);
+    return true;
+  }
+
   request(r: BmsRequest): boolean {
     if (this.requests.length >= this.capacity) return false;
     this.requests.push(r);

@@ -182,6 +182,21 @@ describe("PDU engine: writes", () => {
     expect(engine.stats.rejectedWrites).toBe(1);
   });
 
+  it("FC16 is all-or-nothing: a write that needs more queue room than is left queues nothing", () => {
+    const { engine, source } = setup();
+    const write = pdu.writeN(48, [1, 1, 120, 400]); // alarm reset, connect, CCL, DCL: three requests
+    source.capacity = 2;
+    expect(exc(engine.handle(write, ALLOWED))).toBe(EXC.SERVER_BUSY);
+    expect(source.requests).toEqual([]);
+    source.capacity = 3;
+    expect(engine.handle(write, ALLOWED)![0]).toBe(16);
+    expect(source.requests.map((r) => r.kind).sort()).toEqual([
+      "alarm_reset",
+      "remote_connect",
+      "set_limits",
+    ]);
+  });
+
   it("expires remote set-points with the controller heartbeat", () => {
     const { engine, source, config } = setup();
     source.snapshot = fixtureSnapshot(config, { timestampMs: 10_000, lastHeartbeatMs: 10_000 });

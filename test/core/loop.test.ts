@@ -154,6 +154,39 @@ describe("control loop containment and actuation", () => {
     expect(driver.fets).toEqual({ chg: false, dsg: false });
   });
 
+  it("never commands FETs before any reading: a failing first read at boot keeps the UPS load up", async () => {
+    const { bms, driver } = setup();
+    driver.fets = { chg: false, dsg: true }; // as the hardware holds them after a controller restart
+    driver.currentMa = -20_000; // the load is on the pack
+    let failing = true;
+    driver.onRead = () => {
+      if (failing) throw new BmsError("BUS_NACK", "no ack");
+    };
+    await bms.start();
+    await bms.run({ maxTicks: 3 });
+    expect(driver.calls.fets).toEqual([]);
+    expect(driver.fets.dsg).toBe(true);
+    failing = false;
+    await bms.run({ maxTicks: 2 });
+    expect(bms.snapshot!.measurements.valid).toBe(true);
+    expect(driver.fets.dsg).toBe(true);
+    expect(driver.calls.fets.every((f) => f.dsg)).toBe(true);
+  });
+
+  it("a dead thermistor at boot is a sensor fault, not a blind controller: cells are protected, discharge stays closed", async () => {
+    const { bms, driver } = setup();
+    driver.temperaturesDeciC = [250, null];
+    driver.currentMa = -20_000;
+    await bms.start();
+    await bms.run({ maxTicks: 40 }); // 10 s, past the sensor-fault delay
+    const s = bms.snapshot!;
+    expect(s.measurements.valid).toBe(true);
+    expect(s.protection.state).not.toBe("init");
+    expect(s.protection.faults.some((f) => f.code === "sensor_fault")).toBe(true);
+    expect(driver.fets.dsg).toBe(true);
+    expect(driver.fets.chg).toBe(false);
+  });
+
   it("takes queued requests on the next tick, each as a command event", async () => {
     const { bms, driver, events } = setup();
     await bms.start();

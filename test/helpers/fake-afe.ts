@@ -25,6 +25,7 @@ export class FakeAfe implements AfeDriver {
   readTimes: number[] = [];
   cellsMv: number[];
   currentMa = 0;
+  temperaturesDeciC: (number | null)[] = [250, 252];
   fets: FetState = { chg: false, dsg: false };
   /** Called on each read; may advance the clock or throw to model a bus failure. */
   onRead: ((n: number) => void) | null = null;
@@ -63,7 +64,7 @@ export class FakeAfe implements AfeDriver {
       cellVoltagesMv: this.cellsMv,
       packVoltageMv: this.cellsMv.reduce((a, b) => a + b, 0),
       packCurrentMa: this.currentMa,
-      temperaturesDeciC: [250, 252],
+      temperaturesDeciC: this.temperaturesDeciC,
       boardTempDeciC: 300,
       hardwareFaults: [],
       fets: this.fets,

@@ -18,7 +18,7 @@ describe("first-valid-sample gate", () => {
     expect(kinds(b)).toContain("afe/driver");
   });
 
-  it("stays closed while the first samples are implausible, opens on a clean one", () => {
+  it("stays closed while the cells are implausible, opens once link, cells and current are clean", () => {
     const m = createMonitor(lfpConfig());
     const bad = m.update({
       nowMs: 0,
@@ -32,7 +32,10 @@ describe("first-valid-sample gate", () => {
       sample: sample(250, { temperaturesDeciC: [null, 250] }),
       readError: null,
     });
-    expect(noTemp.measurements.valid).toBe(false);
+    // A dead thermistor does not hold the gate: it is a flag protection acts on (sensor_fault),
+    // while the cells it needs are protected from the first clean sample.
+    expect(noTemp.measurements.valid).toBe(true);
+    expect(kinds(noTemp)).toEqual(["temp:0/missing"]);
     const ok = m.update({ nowMs: 500, sample: sample(500), readError: null });
     expect(ok.measurements.valid).toBe(true);
     expect(ok.measurements.sensorFaults).toEqual([]);

@@ -145,6 +145,20 @@ describe("remote set-points", () => {
     expect(rig.view.limits.cclMa).toBe(local);
   });
 
+  it("a SOC reserve stops discharge at or below it, and expires with the heartbeat", () => {
+    const rig = new Rig(config);
+    rig.tick({ socPct: 40 });
+    rig.tick({ socPct: 40 }, [{ kind: "set_limits", source: "modbus", socReservePct: 30 }]);
+    expect(rig.view.limits.dclMa).toBe(c.maxDischargeCurrentMa);
+    rig.tick({ socPct: 30 });
+    expect(rig.view.limits.dclMa).toBe(0);
+    expect(rig.view.limits.dclBinding).toBe("soc_reserve");
+    expect(rig.view.fets.dsg).toBe(true); // a limit for the UPS, not a trip: the path stays closed
+    rig.run({ socPct: 30 }, timeout + TICK_MS);
+    rig.run({ socPct: 30 }, c.increaseHoldMs + 60_000);
+    expect(rig.view.limits.dclMa).toBe(c.maxDischargeCurrentMa);
+  });
+
   it("are ignored when remote mode is off", () => {
     const local = parseConfig({ modbus: { remoteMode: false } });
     const rig = new Rig(local);

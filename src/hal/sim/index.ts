@@ -7,6 +7,7 @@
  * ManualClock with autoAdvance as fast as the CPU allows.
  */
 import { CELL_PRESETS } from "../../config/cells.js";
+import type { BmsSnapshot } from "../../core/snapshot.js";
 import type { BmsConfig } from "../../config/schema.js";
 import { BmsError } from "../../core/errors.js";
 import type { FetState } from "../../core/fets.js";
@@ -317,4 +318,15 @@ export function createSimulation(config: BmsConfig, options: SimOptions): Simula
     }
   }
   return sim;
+}
+
+/**
+ * Lets the simulated UPS hear the BMS as a real one does over its BMS link: the cooperative
+ * charger reads the limits (CVL/CCL) the loop publishes, every tick. Returns the unsubscribe.
+ */
+export function connectUpsToBms(
+  simulation: Pick<Simulation, "setBmsLimits">,
+  bms: { onSnapshot(listener: (s: BmsSnapshot) => void): () => void },
+): () => void {
+  return bms.onSnapshot((s) => simulation.setBmsLimits(s.protection.limits));
 }

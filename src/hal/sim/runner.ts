@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from "../../core/logger.js";
 import type { BmsSnapshot } from "../../core/snapshot.js";
 import { ManualClock } from "../../time/clock.js";
 import { createBms } from "../../wiring.js";
-import { createSimulation, type Simulation } from "./index.js";
+import { connectUpsToBms, createSimulation, type Simulation } from "./index.js";
 import type { CurrentProfile } from "./profile.js";
 import { type Scenario, scenarioConfigOverrides } from "./scenario.js";
 
@@ -167,8 +167,8 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
   let errLast = 0;
   let errCount = 0;
   const z = sim.physics.bank.z;
+  connectUpsToBms(sim, bms);
   const onSnap = (snap: BmsSnapshot): void => {
-    sim.setBmsLimits(snap.protection.limits);
     let mean = 0;
     for (let i = 0; i < z.length; i++) mean += z[i]!;
     mean = (mean / z.length) * 100;
