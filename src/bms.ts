@@ -40,23 +40,25 @@ export const SAFE_STATE: { readonly fets: FetState; readonly balancing: readonly
   balancing: [],
 };
 
+/** The thresholds the AFE enforces in hardware, from the same config levels protection uses. */
 export function hardwareLimitsFromConfig(config: BmsConfig): HardwareLimits {
   const p = config.protection;
+  // The config schema requires these trip levels (checkProtection).
   const ov = p.cellOv.trip!;
   const uv = p.cellUv.trip!;
-  const ocd = p.ocDischarge.trip;
-  const occ = p.ocCharge.trip;
+  const ocd = p.ocDischarge.trip!;
+  const occ = p.ocCharge.trip!;
   return {
     cellOvMv: ov.limit,
     cellOvDelayMs: ov.delayMs,
     cellUvMv: uv.limit,
     cellUvDelayMs: uv.delayMs,
-    ocDischargeMa: ocd?.limit ?? p.shortCircuit.limitMa / 2,
-    ocDischargeDelayMs: ocd?.delayMs ?? 320,
+    ocDischargeMa: ocd.limit,
+    ocDischargeDelayMs: ocd.delayMs,
     shortCircuitMa: p.shortCircuit.limitMa,
     shortCircuitDelayUs: p.shortCircuit.delayUs,
-    ocChargeMa: occ?.limit ?? p.charge.maxChargeCurrentMa * 2,
-    ocChargeDelayMs: occ?.delayMs ?? 1000,
+    ocChargeMa: occ.limit,
+    ocChargeDelayMs: occ.delayMs,
   };
 }
 

@@ -261,6 +261,19 @@ export function checkProtection(p: ProtectionConfig, path: (string | number)[], 
       path: [...path, "cellOv", "trip"],
       message: "an over-voltage trip level is required",
     });
+  // The AFE enforces these in hardware from the same numbers: they must exist, once.
+  if (!p.ocCharge.trip)
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "ocCharge", "trip"],
+      message: "a charge over-current trip level is required",
+    });
+  if (!p.ocDischarge.trip)
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "ocDischarge", "trip"],
+      message: "a discharge over-current trip level is required",
+    });
   if (!p.cellUv.trip)
     ctx.addIssue({
       code: "custom",

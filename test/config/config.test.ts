@@ -124,6 +124,11 @@ const RULES: [string, unknown, string][] = [
     "protection.cellOv.trip.reset",
   ],
   [
+    "no discharge over-current trip",
+    { protection: { ocDischarge: { trip: null } } },
+    "protection.ocDischarge.trip",
+  ],
+  [
     "short circuit below over-current",
     { protection: { shortCircuit: { limitMa: 50_000 } } },
     "protection.shortCircuit.limitMa",
