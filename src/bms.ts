@@ -300,7 +300,9 @@ export class Bms {
         await this.applyFets(
           fets,
           nowMs,
-          this.remoteDisconnect ? "remote disconnect" : `protection: ${prot.view.state}`,
+          this.remoteDisconnect
+            ? "remote disconnect"
+            : `protection: ${prot.view.state}${prot.view.fetReason === undefined ? "" : `; ${prot.view.fetReason}`}`,
           drifted,
         );
       await this.applyBalancing(plan.cells, nowMs, plan.reason);

@@ -89,6 +89,7 @@ export function renderConfigDocs(): string {
     "- Each protection level's `reset` lies on the safe side of its `limit`; warning → alarm → trip limits",
     "  grow more severe; over- and under-voltage trip levels are required.",
     "- `protection.shortCircuit.limitMa` > `protection.ocDischarge.trip.limit`.",
+    "- `protection.idealDiode.offMa` < `protection.idealDiode.onMa`.",
     "- `pack.cellPreset` matches `pack.chemistry`; the driver measures exactly `pack.cellsInSeries` cells;",
     "  serial board addresses are unique.",
     "- `monitor.fullAnchor.cellMv` ≤ `protection.charge.chargeVoltageMv`; `monitor.emptyAnchor.cellMv` >",

@@ -88,6 +88,25 @@ export const protectionSchema = z
           .describe("All sensor faults must be gone this long before sensor_fault clears"),
       })
       .strict(),
+    idealDiode: z
+      .object({
+        enabled: z
+          .boolean()
+          .describe(
+            "Drive a blocked path's FET as an ideal diode while current flows in the allowed direction (see docs/protection.md)",
+          ),
+        onMa: z
+          .number()
+          .positive()
+          .describe("Close the blocked path's FET once the allowed-direction current exceeds this, mA"),
+        offMa: z
+          .number()
+          .positive()
+          .describe("Open it again once that current falls below this (must be below onMa), mA"),
+      })
+      .strict()
+      .default({ enabled: true, onMa: 500, offMa: 100 })
+      .describe("Ideal-diode drive of the FET of a path blocked by a plain level fault"),
     afeCommsDelayMs: z
       .number()
       .int()
@@ -164,6 +183,9 @@ export function protectionDefaults(p: ChemistryPreset, capacityAh: number): Prot
       delayMs: 1000,
       recoveryDelayMs: 5000,
     },
+    // LibreSolar's 0.5 A / 0.1 A, scaled to 0.005C / 0.001C (the off level stays above the
+    // current sensor's deadband, so an idle pack's noise cannot hold the FET closed).
+    idealDiode: { enabled: true, onMa: Math.max(200, 0.005 * c), offMa: Math.max(40, 0.001 * c) },
     afeCommsDelayMs: 2000,
     charge: {
       chargeVoltageMv: cv,
@@ -293,6 +315,13 @@ export function checkProtection(p: ProtectionConfig, path: (string | number)[], 
       code: "custom",
       path: [...path, "sensorFault", "safeBandMaxMv"],
       message: "safe band max must be above its min",
+    });
+  }
+  if (!(p.idealDiode.offMa < p.idealDiode.onMa)) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "idealDiode", "offMa"],
+      message: `ideal-diode off threshold (${p.idealDiode.offMa}) must be below its on threshold (${p.idealDiode.onMa})`,
     });
   }
   // The band in which a blind pack may keep its discharge path must sit inside the trip window.

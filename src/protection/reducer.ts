@@ -7,6 +7,7 @@ import type { BmsEvent } from "../core/events.js";
 import type { FaultCode } from "../core/faults.js";
 import type { FetState } from "../core/fets.js";
 import type { ProtectionInput } from "../core/stages.js";
+import { diodeEligible, stepDiode } from "./diode.js";
 import { nextLimits } from "./limits.js";
 import {
   ALARM,
@@ -129,6 +130,9 @@ export function reduceProtection(
   let blockedDsg = 0;
   let chgCause = -1;
   let dsgCause = -1;
+  // A path also blocked by a fault that rules out the ideal diode.
+  let chgHard = false;
+  let dsgHard = false;
   let alarmChg = -1;
   let alarmDsg = -1;
 
@@ -165,6 +169,10 @@ export function reduceProtection(
     if (blocks & BLOCK_DSG) {
       blockedDsg++;
       if (dsgCause < 0) dsgCause = si;
+    }
+    if (blocks !== 0 && !diodeEligible(rule, next)) {
+      if (blocks & BLOCK_CHG) chgHard = true;
+      if (blocks & BLOCK_DSG) dsgHard = true;
     }
     if (next.levels[ALARM]!.active) {
       if (rule.deratesCharge && alarmChg < 0) alarmChg = si;
@@ -233,11 +241,28 @@ export function reduceProtection(
   }
 
   // FETs. Before the first valid sample the charge path stays open and the discharge path is
-  // left as the hardware has it: a controller restart must not drop a UPS load.
+  // left as the hardware has it: a controller restart must not drop a UPS load. A blocked
+  // path's FET may be driven as an ideal diode (diode.ts); what is allowed does not change.
+  const id = rules.config.protection.idealDiode;
+  const dio = stepDiode(state.diode, {
+    enabled: id.enabled,
+    onMa: id.onMa,
+    offMa: id.offMa,
+    active: valid && phase !== "init" && phase !== "shutdown",
+    chgBlocked: blockedChg > 0,
+    dsgBlocked: blockedDsg > 0,
+    chgHard,
+    dsgHard,
+    currentMa: current,
+    chgCause: chgCause >= 0 ? rules.slots[chgCause]!.code : "",
+    dsgCause: dsgCause >= 0 ? rules.slots[dsgCause]!.code : "",
+  });
+  const chargeAllowed = phase !== "init" && blockedChg === 0;
+  const dischargeAllowed = phase === "init" ? m.fets.dsg && blockedDsg === 0 : blockedDsg === 0;
   const fets =
     phase === "init"
-      ? fetsOf(false, m.fets.dsg && blockedDsg === 0)
-      : fetsOf(blockedChg === 0, blockedDsg === 0);
+      ? fetsOf(false, dischargeAllowed)
+      : fetsOf(chargeAllowed || dio.diode.chg, dischargeAllowed || dio.diode.dsg);
 
   // Limits.
   const lim = nextLimits(config, rules, state, {
@@ -275,17 +300,19 @@ export function reduceProtection(
     socReservePct,
     heartbeatAgeMs,
     fets,
+    diode: dio.diode,
     faults,
     restored: state.restored.length > 0 ? [] : state.restored,
   };
-  const view: ProtectionView = {
+  const base: ProtectionView = {
     state: phase,
     fets,
     faults,
     limits: lim.limits,
-    chargeAllowed: fets.chg,
-    dischargeAllowed: fets.dsg,
+    chargeAllowed,
+    dischargeAllowed,
   };
+  const view: ProtectionView = dio.reason === undefined ? base : { ...base, fetReason: dio.reason };
   return {
     state: next,
     view,

@@ -51,6 +51,8 @@ export interface ProtectionState {
   readonly socReservePct: number | null;
   readonly heartbeatAgeMs: number;
   readonly fets: FetState;
+  /** FETs the ideal-diode logic holds closed although their path is blocked (its hysteresis). */
+  readonly diode: FetState;
   readonly faults: readonly ActiveFault[];
   /** Latched faults restored from storage, announced on the first step. */
   readonly restored: readonly ProtectedCode[];
@@ -86,6 +88,7 @@ export function initialState(): ProtectionState {
     socReservePct: null,
     heartbeatAgeMs: 0,
     fets: OPEN,
+    diode: OPEN,
     faults: [],
     restored: [],
   };

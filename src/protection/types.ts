@@ -35,6 +35,9 @@ export interface ProtectionView {
   readonly fets: FetState;
   readonly faults: readonly ActiveFault[];
   readonly limits: ChargeLimits;
+  /** Whether each direction may flow (a FET may be closed by the ideal diode while its path is not allowed). */
   readonly chargeAllowed: boolean;
   readonly dischargeAllowed: boolean;
+  /** Set while the ideal-diode logic holds a blocked path's FET closed, and on the tick it opens it. */
+  readonly fetReason?: string;
 }
