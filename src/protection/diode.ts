@@ -65,6 +65,7 @@ export interface DiodeResult {
 }
 
 const NONE: FetState = Object.freeze({ chg: false, dsg: false });
+export const DIODE_IDLE: DiodeResult = Object.freeze({ diode: NONE, reason: undefined });
 
 /**
  * One path: `flowMa` is the current in the allowed (other) direction, positive when it flows
@@ -83,7 +84,7 @@ export function stepDiode(prev: FetState, t: DiodeTick): DiodeResult {
   const i = t.currentMa;
   const chg = holds(prev.chg, chgOk, -i, t);
   const dsg = holds(prev.dsg, dsgOk, i, t);
-  if (!chg && !dsg && !prev.chg && !prev.dsg) return { diode: NONE, reason: undefined };
+  if (!chg && !dsg && !prev.chg && !prev.dsg) return DIODE_IDLE;
   const cur = Number.isFinite(i) ? `${Math.round(i)} mA` : "unknown";
   let reason: string;
   if (chg)

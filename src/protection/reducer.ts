@@ -7,7 +7,7 @@ import type { BmsEvent } from "../core/events.js";
 import type { FaultCode } from "../core/faults.js";
 import type { FetState } from "../core/fets.js";
 import type { ProtectionInput } from "../core/stages.js";
-import { diodeEligible, stepDiode } from "./diode.js";
+import { DIODE_IDLE, diodeEligible, stepDiode } from "./diode.js";
 import { nextLimits } from "./limits.js";
 import {
   ALARM,
@@ -244,19 +244,23 @@ export function reduceProtection(
   // left as the hardware has it: a controller restart must not drop a UPS load. A blocked
   // path's FET may be driven as an ideal diode (diode.ts); what is allowed does not change.
   const id = rules.config.protection.idealDiode;
-  const dio = stepDiode(state.diode, {
-    enabled: id.enabled,
-    onMa: id.onMa,
-    offMa: id.offMa,
-    active: valid && phase !== "init" && phase !== "shutdown",
-    chgBlocked: blockedChg > 0,
-    dsgBlocked: blockedDsg > 0,
-    chgHard,
-    dsgHard,
-    currentMa: current,
-    chgCause: chgCause >= 0 ? rules.slots[chgCause]!.code : "",
-    dsgCause: dsgCause >= 0 ? rules.slots[dsgCause]!.code : "",
-  });
+  // Steady state (nothing blocked, no FET held) skips it: the hot path allocates nothing more.
+  const idle = blockedChg === 0 && blockedDsg === 0 && !state.diode.chg && !state.diode.dsg;
+  const dio = idle
+    ? DIODE_IDLE
+    : stepDiode(state.diode, {
+        enabled: id.enabled,
+        onMa: id.onMa,
+        offMa: id.offMa,
+        active: valid && phase !== "init" && phase !== "shutdown",
+        chgBlocked: blockedChg > 0,
+        dsgBlocked: blockedDsg > 0,
+        chgHard,
+        dsgHard,
+        currentMa: current,
+        chgCause: chgCause >= 0 ? rules.slots[chgCause]!.code : "",
+        dsgCause: dsgCause >= 0 ? rules.slots[dsgCause]!.code : "",
+      });
   const chargeAllowed = phase !== "init" && blockedChg === 0;
   const dischargeAllowed = phase === "init" ? m.fets.dsg && blockedDsg === 0 : blockedDsg === 0;
   const fets =
