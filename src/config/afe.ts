@@ -48,8 +48,61 @@ export const bq769x0Schema = z
       .max(8)
       .describe("Chips in the string (each on its own bus/address offset)"),
     thermistorBeta: z.number().positive(),
+    bleedResistorOhm: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Balancing resistor per cell, ohms (default 33)"),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(10_000)
+      .optional()
+      .describe("A real I2C transfer taking longer than this is a bus timeout (default 1000)"),
+    emulator: z
+      .object({
+        adcGainCode: z
+          .number()
+          .int()
+          .min(0)
+          .max(31)
+          .optional()
+          .describe("Factory gain trim, 365 + code µV/LSB"),
+        adcOffsetMv: z
+          .number()
+          .int()
+          .min(-128)
+          .max(127)
+          .optional()
+          .describe("Factory offset trim, mV (signed)"),
+        crcErrorRate: z
+          .number()
+          .min(0)
+          .max(0.5)
+          .optional()
+          .describe("Share of transactions with a corrupted CRC"),
+        seed: z.number().int().optional(),
+      })
+      .strict()
+      .optional()
+      .describe("Emulated chip's factory trim and injected bus faults (bus: emulator only)"),
   })
-  .strict();
+  .strict()
+  .superRefine((afe, ctx) => {
+    const ranges: Record<typeof afe.variant, readonly [number, number]> = {
+      bq76920: [3, 5],
+      bq76930: [6, 10],
+      bq76940: [9, 15],
+    };
+    const [min, max] = ranges[afe.variant];
+    if (afe.cellsConnected < min || afe.cellsConnected > max)
+      ctx.addIssue({
+        code: "custom",
+        path: ["cellsConnected"],
+        message: `a ${afe.variant} takes ${min}–${max} cells per chip, not ${afe.cellsConnected}`,
+      });
+  });
 
 export const bq76952Schema = z
   .object({
@@ -58,6 +111,27 @@ export const bq76952Schema = z
     address: i2cAddress,
     senseResistorMilliOhm: z.number().positive(),
     cellsConnected: z.number().int().min(3).max(16),
+    crc: z.boolean().optional().describe("I2C with CRC (the part must be programmed for it; default false)"),
+    bleedResistorOhm: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Balancing resistor per cell, ohms (default 100)"),
+    maxBalancingCells: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .optional()
+      .describe("Cell Balance Max Cells written to the chip (default 4)"),
+    timeoutMs: z.number().int().min(10).max(10_000).optional(),
+    emulator: z
+      .object({
+        crcErrorRate: z.number().min(0).max(0.5).optional(),
+        seed: z.number().int().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@
  * Driver choice is data: one exhaustive switch over `afe.kind`. Drivers that need native
  * modules load them lazily inside their own factories.
  */
+import { afeDefaults } from "../config/afe.js";
 import type { BmsConfig } from "../config/schema.js";
 import { BmsError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -25,7 +26,13 @@ export async function createAfeDriver(
       const simulation = createSimulation(config, deps);
       return { driver: simulation.driver, simulation };
     }
-    case "bq769x0":
+    case "bq769x0": {
+      const { openBq769x0 } = await import("./bq769x0/open.js");
+      if (afe.bus !== "emulator") return { driver: (await openBq769x0(afe, deps)).driver, simulation: null };
+      const simulation = createSimulation(simulatedPackConfig(config), deps);
+      const setup = await openBq769x0(afe, { ...deps, pack: simulation.pack });
+      return { driver: setup.driver, simulation };
+    }
     case "bq76952":
     case "serial":
       throw new BmsError("NOT_SUPPORTED", `the ${afe.kind} driver is not available in this build yet`, {
@@ -38,4 +45,9 @@ export async function createAfeDriver(
       });
     }
   }
+}
+
+/** The simulated pack behind emulated chips: the same pack section, with the simulator's defaults. */
+function simulatedPackConfig(config: BmsConfig): BmsConfig {
+  return { ...config, afe: afeDefaults("sim", config.pack.cellsInSeries) };
 }

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/schema.js";
+
+describe("bq769x0 / bq76952 config", () => {
+  it("defaults a 45-cell string to three bq76940 on the emulator", () => {
+    const c = parseConfig({ pack: { cellsInSeries: 45 }, afe: { kind: "bq769x0" } });
+    expect(c.afe).toMatchObject({ kind: "bq769x0", variant: "bq76940", chips: 3, cellsConnected: 15 });
+  });
+
+  it("rejects a cell count the variant cannot measure, naming the field", () => {
+    expect(() =>
+      parseConfig({
+        pack: { cellsInSeries: 8 },
+        afe: { kind: "bq769x0", variant: "bq76940", cellsConnected: 8, chips: 1 },
+      }),
+    ).toThrow(/afe\.cellsConnected: a bq76940 takes 9–15 cells per chip, not 8/);
+  });
+
+  it("accepts emulator trim and fault injection, and rejects unknown fields there", () => {
+    const c = parseConfig({
+      pack: { cellsInSeries: 15 },
+      afe: { kind: "bq769x0", emulator: { adcOffsetMv: -20, crcErrorRate: 0.01 } },
+    });
+    expect(c.afe.kind === "bq769x0" && c.afe.emulator?.adcOffsetMv).toBe(-20);
+    expect(() =>
+      parseConfig({ pack: { cellsInSeries: 15 }, afe: { kind: "bq769x0", emulator: { offset: 1 } } }),
+    ).toThrow(/emulator/);
+  });
+
+  it("takes bq76952 options", () => {
+    const c = parseConfig({
+      pack: { cellsInSeries: 16 },
+      afe: { kind: "bq76952", crc: true, maxBalancingCells: 3 },
+    });
+    expect(c.afe).toMatchObject({ kind: "bq76952", crc: true, maxBalancingCells: 3, cellsConnected: 16 });
+  });
+});
