@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/schema.js";
 import { silentLogger } from "../../src/core/logger.js";
+import { openBq769x0 } from "../../src/hal/bq769x0/open.js";
 import { createAfeDriver } from "../../src/hal/factory.js";
 import { ManualClock } from "../../src/time/clock.js";
 import { createBms } from "../../src/wiring.js";
+import { TestPack } from "./pack-double.js";
 
 const example = (name: string) =>
   parseConfig(JSON.parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), "utf8")));
@@ -47,5 +49,41 @@ describe("the whole BMS on emulated bq76940 chips", () => {
     expect(cells).toHaveLength(45);
     const truth = simulation!.pack.senseVoltagesMv();
     expect(Math.max(...cells.map((mv, i) => Math.abs(mv - (truth[i] ?? 0))))).toBeLessThan(3);
+  });
+});
+
+describe("a stuck bus under the loop", () => {
+  it("fails every read at once as a bus error the monitor sees, without stalling the loop", async () => {
+    const config = parseConfig({ pack: { cellsInSeries: 15, chemistry: "lfp" }, afe: { kind: "bq769x0" } });
+    if (config.afe.kind !== "bq769x0") throw new Error("unreachable");
+    const clock = new ManualClock(0, { autoAdvance: true });
+    const pack = new TestPack(15, { cellMv: 3300 });
+    const { driver, emulators } = await openBq769x0(config.afe, { clock, logger: silentLogger, pack });
+    const bms = createBms(config, { clock, logger: silentLogger, driver });
+    await bms.start();
+    for (let i = 0; i < 8; i++) {
+      clock.advance(250);
+      await bms.tick();
+    }
+    expect(bms.snapshot?.measurements.valid).toBe(true);
+    emulators[0]!.setStuck(true);
+    const stuckAt = clock.nowMs();
+    const ticks = Math.ceil(config.protection.afeCommsDelayMs / config.loop.periodMs) + 1;
+    for (let i = 0; i < ticks; i++) {
+      clock.advance(250);
+      const snap = await bms.tick();
+      expect(snap?.measurements.valid).toBe(false);
+      expect(snap?.measurements.sensorFaults).toContainEqual(
+        expect.objectContaining({ channel: "afe", kind: "driver", detail: expect.stringMatching(/stuck/) }),
+      );
+    }
+    // Every failing read was seen within the afe_comms delay (the protection stage debounces it).
+    expect(clock.nowMs() - stuckAt).toBeLessThanOrEqual(
+      config.protection.afeCommsDelayMs + config.loop.periodMs,
+    );
+    expect(emulators[0]!.injected.timeouts).toBe(ticks);
+    emulators[0]!.setStuck(false);
+    clock.advance(250);
+    expect((await bms.tick())?.measurements.valid).toBe(true);
   });
 });
