@@ -4,10 +4,10 @@
  * quantisation with the factory gain/offset trim, latched protections with their delays,
  * write-1-to-clear, FET and bleeder side effects, and injected bus faults.
  */
-import { BmsError } from "../../core/errors.js";
 import type { Clock } from "../../time/clock.js";
 import type { I2cBus } from "../i2c.js";
 import type { PackPort } from "../pack.js";
+import { BusFaults, type InjectedCounts, nackError } from "./bus-faults.js";
 import { crc8 } from "./crc.js";
 import {
   type Bq769x0Variant,
@@ -58,45 +58,12 @@ export interface Bq769x0EmulatorOptions {
   readonly seed?: number;
 }
 
-export interface InjectedCounts {
-  corruptedCrc: number;
-  nacks: number;
-  timeouts: number;
-  /** Writes dropped because their CRC did not match (host or injected corruption). */
-  droppedWrites: number;
-  /** CELLBAL writes that switched on two neighbouring inputs of one group. */
-  adjacentBalancing: number;
-}
-
 const REG_FILE_SIZE = 0x5a;
-
-const nack = (address: number, why: string): BmsError =>
-  new BmsError("BUS_NACK", `no ACK from 0x${address.toString(16)} (${why})`, {
-    details: { errno: 121, address },
-  });
-
-/** Small deterministic PRNG (mulberry32) so fault injection is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Bq769x0Emulator implements I2cBus {
   readonly address: number;
   readonly crc: boolean;
-  readonly injected: InjectedCounts = {
-    corruptedCrc: 0,
-    nacks: 0,
-    timeouts: 0,
-    droppedWrites: 0,
-    adjacentBalancing: 0,
-  };
+  readonly faults: BusFaults;
 
   private readonly pack: PackPort;
   private readonly clock: Clock;
@@ -108,7 +75,6 @@ export class Bq769x0Emulator implements I2cBus {
   private readonly beta: number;
   private readonly thermistorOffset: number;
   private readonly ignoreFetOnWhileFault: boolean;
-  private readonly random: () => number;
 
   private regs = new Uint8Array(REG_FILE_SIZE);
   private mode: "normal" | "ship" = "normal";
@@ -121,9 +87,6 @@ export class Bq769x0Emulator implements I2cBus {
   private ccChargeMaMs = 0;
   private ccWindowMs = 0;
   private timers = { ov: 0, uv: 0, ocd: 0, scd: 0 };
-  private nackBurst = 0;
-  private crcErrorRate = 0;
-  private stuck = false;
   private alertListener: ((high: boolean) => void) | null = null;
   private alertHigh = false;
 
@@ -140,7 +103,7 @@ export class Bq769x0Emulator implements I2cBus {
     this.beta = options.thermistorBeta ?? 3435;
     this.thermistorOffset = options.thermistorOffset ?? 0;
     this.ignoreFetOnWhileFault = options.ignoreFetOnWhileFault ?? true;
-    this.random = rng(options.seed ?? 1);
+    this.faults = new BusFaults(options.seed ?? 1);
     const now = this.clock.nowMs();
     this.lastSyncMs = now;
     this.bootMs = now;
@@ -153,17 +116,21 @@ export class Bq769x0Emulator implements I2cBus {
 
   /** NACKs the next `count` transactions (reads and writes); 0 ends a burst. */
   injectNackBurst(count: number): void {
-    this.nackBurst = Math.max(0, count);
+    this.faults.setNackBurst(count);
   }
 
   /** Probability (0..1) that a transaction has one CRC byte corrupted on the wire. */
   setCrcErrorRate(rate: number): void {
-    this.crcErrorRate = Math.max(0, Math.min(1, rate));
+    this.faults.setCrcErrorRate(rate);
   }
 
   /** A stuck bus (SDA held low): every transaction times out until released. */
   setStuck(stuck: boolean): void {
-    this.stuck = stuck;
+    this.faults.setStuck(stuck);
+  }
+
+  get injected(): InjectedCounts {
+    return this.faults.injected;
   }
 
   /** Latches DEVICE_XREADY (internal chip fault): FETs and bleeders off. */
@@ -252,23 +219,12 @@ export class Bq769x0Emulator implements I2cBus {
   // ---- transaction plumbing --------------------------------------------------------------
 
   private begin(address: number, length: number): void {
-    if (!Number.isInteger(address) || address < 0 || address > 0x7f)
-      throw new BmsError("BUS_IO", `invalid I2C address ${address}`);
-    if (!Number.isInteger(length) || length < 0 || length > 32)
-      throw new BmsError("BUS_IO", `invalid buffer length ${length}`);
-    if (this.stuck) {
-      this.injected.timeouts++;
-      throw new BmsError("BUS_TIMEOUT", "bus stuck: SDA held low", { details: { errno: 110, address } });
-    }
+    this.faults.checkBus(address, length);
     this.sync();
-    if (address !== this.address) throw nack(address, "no device at this address");
-    if (!this.pack.commsAvailable()) throw nack(address, "device not responding");
-    if (this.mode === "ship") throw nack(address, "chip in SHIP mode");
-    if (this.nackBurst > 0) {
-      this.nackBurst--;
-      this.injected.nacks++;
-      throw nack(address, "injected NACK");
-    }
+    if (address !== this.address) throw nackError(address, "no device at this address");
+    if (!this.pack.commsAvailable()) throw nackError(address, "device not responding");
+    if (this.mode === "ship") throw nackError(address, "chip in SHIP mode");
+    this.faults.checkNack(address);
   }
 
   /** Reads from a snapshot taken at the start of the transaction: HI/LO pairs stay atomic. */
@@ -279,24 +235,19 @@ export class Bq769x0Emulator implements I2cBus {
       for (let i = 0; i < length; i++) buffer[i] = at(this.pointer + i);
       return length;
     }
-    const corruptAt = this.rollCorruption() ? Math.floor(this.random() * Math.floor(length / 2)) : -1;
+    const corruptAt = this.faults.rollCorruption()
+      ? Math.floor(this.faults.random() * Math.floor(length / 2))
+      : -1;
     for (let i = 0; 2 * i < length; i++) {
       const d = at(this.pointer + i);
       buffer[2 * i] = d;
       if (2 * i + 1 < length) {
         let c = i === 0 ? crc8([(this.address << 1) | 1, d]) : crc8([d]);
-        if (i === corruptAt) {
-          c ^= 0x5a;
-          this.injected.corruptedCrc++;
-        }
+        if (i === corruptAt) c ^= 0x5a;
         buffer[2 * i + 1] = c;
       }
     }
     return length;
-  }
-
-  private rollCorruption(): boolean {
-    return this.crcErrorRate > 0 && this.random() < this.crcErrorRate;
   }
 
   private write(reg: number, payload: Uint8Array): void {
@@ -304,14 +255,13 @@ export class Bq769x0Emulator implements I2cBus {
     if (this.crc) {
       // A CRC part expects (data, crc) pairs; a lone byte without CRC is ignored.
       if (payload.length < 2) return;
-      const corrupt = this.rollCorruption();
-      if (corrupt) this.injected.corruptedCrc++;
+      const corrupt = this.faults.rollCorruption();
       for (let i = 0; 2 * i + 1 < payload.length; i++) {
         const d = payload[2 * i] ?? 0;
         const want = i === 0 ? crc8([this.address << 1, reg, d]) : crc8([d]);
         if (corrupt || want !== payload[2 * i + 1]) {
           this.injected.droppedWrites++;
-          throw nack(this.address, `bad CRC on write to 0x${reg.toString(16)}`);
+          throw nackError(this.address, `bad CRC on write to 0x${reg.toString(16)}`);
         }
         data.push(d);
       }
