@@ -268,13 +268,17 @@ export class Bq76952Emulator implements I2cBus {
     };
     switch (sub) {
       case SUBCMD.DEVICE_NUMBER:
-        return reply([0x95, 0x76]);
+        reply([0x95, 0x76]);
+        return;
       case SUBCMD.FW_VERSION:
-        return reply([0x76, 0x95, 0x01, 0x00, 0x00, 0x00]);
+        reply([0x76, 0x95, 0x01, 0x00, 0x00, 0x00]);
+        return;
       case SUBCMD.MFG_STATUS:
-        return reply([this.fetEn ? MFG_STATUS_FET_EN : 0, 0]);
+        reply([this.fetEn ? MFG_STATUS_FET_EN : 0, 0]);
+        return;
       case SUBCMD.CB_ACTIVE_CELLS:
-        return reply([this.cbMask & 0xff, this.cbMask >> 8]);
+        reply([this.cbMask & 0xff, this.cbMask >> 8]);
+        return;
       case SUBCMD.FET_ENABLE:
         this.fetEn = !this.fetEn;
         break;
@@ -320,7 +324,8 @@ export class Bq76952Emulator implements I2cBus {
         if (sub >= DM_FIRST && sub <= DM_LAST) {
           const bytes: number[] = [];
           for (let i = 0; i < 32; i++) bytes.push(this.dm.get(sub + i) ?? 0);
-          return reply(bytes);
+          reply(bytes);
+          return;
         }
     }
     this.applyOutputs();
