@@ -33,7 +33,13 @@ export async function createAfeDriver(
       const setup = await openBq769x0(afe, { ...deps, pack: simulation.pack });
       return { driver: setup.driver, simulation };
     }
-    case "bq76952":
+    case "bq76952": {
+      const { openBq76952 } = await import("./bq769x2/open.js");
+      if (afe.bus !== "emulator") return { driver: (await openBq76952(afe, deps)).driver, simulation: null };
+      const simulation = createSimulation(simulatedPackConfig(config), deps);
+      const setup = await openBq76952(afe, { ...deps, pack: simulation.pack });
+      return { driver: setup.driver, simulation };
+    }
     case "serial":
       throw new BmsError("NOT_SUPPORTED", `the ${afe.kind} driver is not available in this build yet`, {
         path: "afe.kind",

@@ -87,3 +87,24 @@ describe("a stuck bus under the loop", () => {
     expect((await bms.tick())?.measurements.valid).toBe(true);
   });
 });
+
+describe("the whole BMS on an emulated bq76952", () => {
+  it("runs a 16-cell pack with valid readings that follow the simulated pack", async () => {
+    const config = parseConfig({ pack: { cellsInSeries: 16, chemistry: "lfp" }, afe: { kind: "bq76952" } });
+    const clock = new ManualClock(0, { autoAdvance: true });
+    const { driver, simulation } = await createAfeDriver(config, { clock, logger: silentLogger });
+    const bms = createBms(config, { clock, logger: silentLogger, driver });
+    await bms.start();
+    for (let i = 0; i < 20; i++) {
+      clock.advance(250);
+      await bms.tick();
+    }
+    const snap = bms.snapshot!;
+    expect(snap.measurements.valid).toBe(true);
+    const truth = simulation!.pack.senseVoltagesMv();
+    snap.measurements.cellVoltagesMv.forEach((mv, i) => {
+      expect(Math.abs(mv - (truth[i] ?? 0))).toBeLessThanOrEqual(1);
+    });
+    expect(bms.loopStats.tickErrors).toBe(0);
+  });
+});
