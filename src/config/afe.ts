@@ -22,6 +22,79 @@ export const simAfeSchema = z
     realTime: z
       .boolean()
       .describe("Pace the simulation to the wall clock (run); false: as fast as possible (sim)"),
+    chargerCellVoltageMv: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Charger set voltage per cell, mV (default: protection.charge.floatVoltageMv)"),
+    initialTempDeciC: z.number().int().optional().describe("Cell temperature at start (default: ambient)"),
+    thermistorCells: z
+      .array(z.number().int().min(0))
+      .optional()
+      .describe("Cell each thermistor sits on, 0-based (default: spread evenly)"),
+    maxStepMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe("Longest physics sub-step, ms (default 1000)"),
+    hardwareProtection: z
+      .boolean()
+      .optional()
+      .describe("Simulated AFE enforces SC/OCD/OV/UV in hardware (default true)"),
+    cellOverrides: z
+      .object({
+        capacityAh: z.number().positive(),
+        r0MilliOhm: z.number().min(0),
+        r1MilliOhm: z.number().min(0),
+        tau1S: z.number().positive(),
+        r2MilliOhm: z.number().min(0),
+        tau2S: z.number().positive(),
+        hysteresisMv: z.number().min(0),
+        hysteresisGamma: z.number().min(0),
+        activationEnergyJPerMol: z.number().min(0),
+        coulombicEfficiency: z.number().min(0.5).max(1),
+        selfDischargePctPerMonth: z.number().min(0),
+        thermalCapacityJPerK: z.number().positive(),
+        thermalResistanceKPerW: z.number().positive(),
+      })
+      .partial()
+      .strict()
+      .optional()
+      .describe(
+        "Physics of the simulated cells where they differ from the preset (the BMS keeps the preset)",
+      ),
+    spread: z
+      .object({
+        capacityPct: z.number().min(0).max(20).describe("σ of cell capacity, % (truncated at 3σ)"),
+        resistancePct: z.number().min(0).max(50).describe("σ of cell resistance, %"),
+        socPct: z.number().min(0).max(50).describe("Initial SOC spread, ± % (uniform)"),
+        selfDischargeSigmaLn: z.number().min(0).max(3).describe("σ of ln(self-discharge)"),
+      })
+      .partial()
+      .strict()
+      .optional()
+      .describe("Cell-to-cell spread drawn from the seed (defaults 1 %, 4 %, 2 %, 0.3)"),
+    sensors: z
+      .object({
+        cellLsbMv: z.number().positive(),
+        cellNoiseMv: z.number().min(0),
+        cellOffsetMv: z.number().min(0).describe("σ of the static per-channel offset"),
+        cellGainPct: z.number().min(0).describe("σ of the static per-channel gain error"),
+        packLsbMv: z.number().positive(),
+        currentLsbMa: z.number().positive(),
+        currentNoiseMa: z.number().min(0),
+        currentOffsetMa: z.number().describe("Static current-sensor offset, mA"),
+        currentGainPct: z.number().describe("Static current-sensor gain error, %"),
+        tempNoiseDeciC: z.number().min(0),
+        tempOffsetSigmaDeciC: z.number().min(0),
+        adcPeriodMs: z.number().int().min(1).describe("Conversion period; readings are this old at most"),
+      })
+      .partial()
+      .strict()
+      .optional()
+      .describe("Measurement errors of the simulated AFE"),
   })
   .strict();
 
