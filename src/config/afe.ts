@@ -98,6 +98,14 @@ export const simAfeSchema = z
   })
   .strict();
 
+/** Settings of the simulated pack behind emulated chips (bus: emulator), over the simulator's defaults. */
+const simulationOverrides = simAfeSchema
+  .omit({ kind: true })
+  .partial()
+  .strict()
+  .optional()
+  .describe("The simulated pack the emulated chips sit on (bus: emulator only); fields as for kind sim");
+
 export const bq769x0Schema = z
   .object({
     kind: z.literal("bq769x0"),
@@ -160,6 +168,7 @@ export const bq769x0Schema = z
       .strict()
       .optional()
       .describe("Emulated chip's factory trim and injected bus faults (bus: emulator only)"),
+    simulation: simulationOverrides,
   })
   .strict()
   .superRefine((afe, ctx) => {
@@ -205,6 +214,7 @@ export const bq76952Schema = z
       })
       .strict()
       .optional(),
+    simulation: simulationOverrides,
   })
   .strict();
 

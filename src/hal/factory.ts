@@ -29,14 +29,16 @@ export async function createAfeDriver(
     case "bq769x0": {
       const { openBq769x0 } = await import("./bq769x0/open.js");
       if (afe.bus !== "emulator") return { driver: (await openBq769x0(afe, deps)).driver, simulation: null };
-      const simulation = createSimulation(simulatedPackConfig(config), deps);
+      const { VARIANTS } = await import("./bq769x0/registers.js");
+      const thermistors = VARIANTS[afe.variant].thermistors * afe.chips;
+      const simulation = createSimulation(simulatedPackConfig(config, thermistors), deps);
       const setup = await openBq769x0(afe, { ...deps, pack: simulation.pack });
       return { driver: setup.driver, simulation };
     }
     case "bq76952": {
       const { openBq76952 } = await import("./bq769x2/open.js");
       if (afe.bus !== "emulator") return { driver: (await openBq76952(afe, deps)).driver, simulation: null };
-      const simulation = createSimulation(simulatedPackConfig(config), deps);
+      const simulation = createSimulation(simulatedPackConfig(config, 3), deps);
       const setup = await openBq76952(afe, { ...deps, pack: simulation.pack });
       return { driver: setup.driver, simulation };
     }
@@ -53,7 +55,18 @@ export async function createAfeDriver(
   }
 }
 
-/** The simulated pack behind emulated chips: the same pack section, with the simulator's defaults. */
-function simulatedPackConfig(config: BmsConfig): BmsConfig {
-  return { ...config, afe: afeDefaults("sim", config.pack.cellsInSeries) };
+/**
+ * The simulated pack behind emulated chips: the same pack section, the simulator's defaults
+ * with the user's `afe.simulation` overrides, one thermistor per chip TS input, and the
+ * simulator's own hardware protection off (the emulated chip is the hardware protection).
+ */
+function simulatedPackConfig(config: BmsConfig, thermistors: number): BmsConfig {
+  const afe = config.afe;
+  const overrides = afe.kind === "bq769x0" || afe.kind === "bq76952" ? (afe.simulation ?? {}) : {};
+  const base = afeDefaults("sim", config.pack.cellsInSeries);
+  if (base.kind !== "sim") throw new BmsError("INTERNAL", "sim defaults are not of kind sim");
+  return {
+    ...config,
+    afe: { ...base, temperatureSensors: thermistors, hardwareProtection: false, ...overrides, kind: "sim" },
+  };
 }

@@ -108,3 +108,37 @@ describe("the whole BMS on an emulated bq76952", () => {
     expect(bms.loopStats.tickErrors).toBe(0);
   });
 });
+
+describe("emulated bq76940 on the full simulated pack", () => {
+  it("measures an outage discharge and trips SCD on an injected short, opening DSG in the pack", async () => {
+    const config = parseConfig({
+      pack: { cellsInSeries: 15, chemistry: "lfp" },
+      afe: {
+        kind: "bq769x0",
+        senseResistorMilliOhm: 0.5,
+        simulation: { mains: false, outageLoadW: 2400, realTime: false },
+      },
+    });
+    const clock = new ManualClock(0, { autoAdvance: true });
+    const { driver, simulation } = await createAfeDriver(config, { clock, logger: silentLogger });
+    const sim = simulation!;
+    const bms = createBms(config, { clock, logger: silentLogger, driver });
+    await bms.start();
+    for (let i = 0; i < 20; i++) {
+      clock.advance(250);
+      await bms.tick();
+    }
+    const m = bms.snapshot!.measurements;
+    const truthMa = sim.truth().currentMa;
+    expect(truthMa).toBeLessThan(-10_000);
+    expect(Math.abs(m.packCurrentMa - truthMa)).toBeLessThan(0.02 * Math.abs(truthMa));
+    expect(sim.pack.fets().dsg).toBe(true);
+    sim.injectFault({ kind: "short_circuit", resistanceMilliOhm: 20 });
+    clock.advance(250);
+    await bms.tick();
+    clock.advance(250);
+    const snap = await bms.tick();
+    expect(snap?.measurements.hardwareFaults.map((f) => f.code)).toContain("short_circuit");
+    expect(sim.pack.fets().dsg).toBe(false);
+  });
+});
