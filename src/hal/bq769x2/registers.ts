@@ -152,4 +152,4 @@ export function transferChecksum(cmd: number, data: ArrayLike<number>): number {
 }
 
 export const deciKelvinToDeciC = (raw: number): number => Math.round(raw - 2731.5);
-export const deciCToDeciKelvin = (deciC: number): number => Math.round(deciC + 2731.5);
+export const deciCToDeciKelvin = (deciC: number): number => Math.floor(deciC + 2731.5);
