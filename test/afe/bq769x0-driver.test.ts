@@ -53,7 +53,8 @@ describe("bq769x0 driver on the register-level emulator", () => {
     const { driver, pack, clock, emu } = await bq769x0Rig();
     for (const ma of [-12_000, 7_500, -150, 0]) {
       pack.current = ma;
-      clock.advance(250);
+      // The counter reports the last complete 250 ms window.
+      clock.advance(500);
       const s = await driver.read();
       expect(Math.abs((s.packCurrentMa ?? Number.NaN) - ma)).toBeLessThanOrEqual(8.44);
       expect(emu.peek(REG.SYS_STAT) & STAT.CC_READY).toBe(0);

@@ -133,9 +133,14 @@ describe("emulated bq76940 on the full simulated pack", () => {
     expect(truthMa).toBeLessThan(-10_000);
     expect(Math.abs(m.packCurrentMa - truthMa)).toBeLessThan(0.02 * Math.abs(truthMa));
     expect(sim.pack.fets().dsg).toBe(true);
+    const chargeBeforeAs = sim.physics.chargeAs;
     sim.injectFault({ kind: "short_circuit", resistanceMilliOhm: 20 });
     clock.advance(250);
     await bms.tick();
+    // The comparator acts within one emulator step (10 ms), not one loop period later: a
+    // 20 mΩ short on 48 V draws kA, so a whole 250 ms period would take hundreds of As.
+    const drawnAs = chargeBeforeAs - sim.physics.chargeAs;
+    expect(drawnAs).toBeLessThan(60);
     clock.advance(250);
     const snap = await bms.tick();
     expect(snap?.measurements.hardwareFaults.map((f) => f.code)).toContain("short_circuit");

@@ -56,6 +56,8 @@ export interface Bq769x0EmulatorOptions {
   readonly ignoreFetOnWhileFault?: boolean;
   /** Seed of the injected-fault random stream. */
   readonly seed?: number;
+  /** Pack advance step while catching up with the clock, ms (comparator time resolution). */
+  readonly stepMs?: number;
 }
 
 const REG_FILE_SIZE = 0x5a;
@@ -75,6 +77,7 @@ export class Bq769x0Emulator implements I2cBus {
   private readonly beta: number;
   private readonly thermistorOffset: number;
   private readonly ignoreFetOnWhileFault: boolean;
+  private readonly stepMs: number;
 
   private regs = new Uint8Array(REG_FILE_SIZE);
   private mode: "normal" | "ship" = "normal";
@@ -84,6 +87,12 @@ export class Bq769x0Emulator implements I2cBus {
   private bootMs: number;
   private lastScanMs: number;
   private lastTempMs: number;
+  private cells: { atMs: number; cellMv: number[]; codes: number[]; gainUv: number } = {
+    atMs: Number.NEGATIVE_INFINITY,
+    cellMv: [],
+    codes: [],
+    gainUv: 380,
+  };
   private ccChargeMaMs = 0;
   private ccWindowMs = 0;
   private timers = { ov: 0, uv: 0, ocd: 0, scd: 0 };
@@ -103,6 +112,7 @@ export class Bq769x0Emulator implements I2cBus {
     this.beta = options.thermistorBeta ?? 3435;
     this.thermistorOffset = options.thermistorOffset ?? 0;
     this.ignoreFetOnWhileFault = options.ignoreFetOnWhileFault ?? true;
+    this.stepMs = Math.max(1, options.stepMs ?? 10);
     this.faults = new BusFaults(options.seed ?? 1);
     const now = this.clock.nowMs();
     this.lastSyncMs = now;
@@ -417,31 +427,51 @@ export class Bq769x0Emulator implements I2cBus {
 
   // ---- time: conversions and protections --------------------------------------------------
 
-  /** Brings the chip up to clock time: pack physics, protection timers, ADC scans. */
+  /**
+   * Brings the chip up to clock time: pack physics, protection timers, ADC scans. The pack is
+   * advanced in short steps so the comparators catch a short or an over-current within a step
+   * of its start, not one bus transaction later.
+   */
   private sync(): void {
     const now = this.clock.nowMs();
-    this.pack.advanceTo(now);
-    const dtMs = Math.max(0, now - this.lastSyncMs);
+    let t = this.lastSyncMs;
+    if (now <= t) {
+      this.pack.advanceTo(now);
+      return;
+    }
+    // Bounded work however far the clock jumped.
+    const stepMs = Math.max(this.stepMs, (now - t) / 2000);
+    while (t < now) {
+      const next = Math.min(now, t + stepMs);
+      this.pack.advanceTo(next);
+      if (this.mode === "normal") this.evaluate(next, next - t, next >= now);
+      t = next;
+    }
     this.lastSyncMs = now;
-    if (this.mode === "ship") return;
+  }
 
-    const pinMv = this.pack.senseVoltagesMv();
-    const cellMv = this.inputs.map((_, i) => pinMv[i] ?? 0);
+  private evaluate(atMs: number, dtMs: number, final: boolean): void {
+    const scanDue = atMs - this.lastScanMs >= SCAN_PERIOD_MS;
+    // Cell comparisons have delays of 250 ms and more: 50 ms resolution is plenty, and cheaper.
+    if (final || scanDue || atMs - this.cells.atMs >= 50) {
+      const pinMv = this.pack.senseVoltagesMv();
+      const cellMv = this.inputs.map((_, i) => pinMv[i] ?? 0);
+      const gainUv = adcGainUv(this.regs[REG.ADCGAIN1] ?? 0, this.regs[REG.ADCGAIN2] ?? 0);
+      const codes = cellMv.map((mv) => mvToCellCode(mv, gainUv, this.offsetMv));
+      this.cells = { atMs, cellMv, codes, gainUv };
+    }
     const currentMa = this.pack.currentMa();
-    const gainUv = adcGainUv(this.regs[REG.ADCGAIN1] ?? 0, this.regs[REG.ADCGAIN2] ?? 0);
-    const codes = cellMv.map((mv) => mvToCellCode(mv, gainUv, this.offsetMv));
-
-    this.runProtections(dtMs, codes, currentMa);
+    this.runProtections(atMs, dtMs, this.cells.codes, currentMa);
     this.ccChargeMaMs += currentMa * dtMs;
     this.ccWindowMs += dtMs;
 
-    if (now - this.lastScanMs >= SCAN_PERIOD_MS) {
-      this.lastScanMs += Math.floor((now - this.lastScanMs) / SCAN_PERIOD_MS) * SCAN_PERIOD_MS;
-      this.scan(now, cellMv, codes, gainUv);
+    if (scanDue) {
+      this.lastScanMs += Math.floor((atMs - this.lastScanMs) / SCAN_PERIOD_MS) * SCAN_PERIOD_MS;
+      this.scan(atMs, this.cells.cellMv, this.cells.codes, this.cells.gainUv);
     }
   }
 
-  private runProtections(dtMs: number, codes: readonly number[], currentMa: number): void {
+  private runProtections(atMs: number, dtMs: number, codes: readonly number[], currentMa: number): void {
     const stat = this.regs[REG.SYS_STAT] ?? 0;
     const p1 = this.regs[REG.PROTECT1] ?? 0;
     const p2 = this.regs[REG.PROTECT2] ?? 0;
@@ -473,7 +503,7 @@ export class Bq769x0Emulator implements I2cBus {
       senseMv >= (OCD_THRESH_MV[rsns]?.[p2 & 0x0f] ?? 0),
       OCD_DELAY_MS[(p2 >> 4) & 7] ?? 0,
     );
-    const adcOn = ((this.regs[REG.SYS_CTRL1] ?? 0) & CTRL1.ADC_EN) !== 0 && this.dataValid();
+    const adcOn = ((this.regs[REG.SYS_CTRL1] ?? 0) & CTRL1.ADC_EN) !== 0 && this.dataValid(atMs);
     const ovCode = OV_CODE_BASE | ((this.regs[REG.OV_TRIP] ?? 0) << 4);
     const uvCode = UV_CODE_BASE | ((this.regs[REG.UV_TRIP] ?? 0) << 4);
     const ov = adcOn && codes.some((c) => c >= ovCode);
@@ -482,13 +512,13 @@ export class Bq769x0Emulator implements I2cBus {
     step("uv", STAT.UV, uv, UV_DELAY_MS[(p3 >> 6) & 3] ?? 0);
   }
 
-  private dataValid(): boolean {
-    return this.clock.nowMs() - this.bootMs >= VARIANTS[this.variant].firstDataMs;
+  private dataValid(atMs: number): boolean {
+    return atMs - this.bootMs >= VARIANTS[this.variant].firstDataMs;
   }
 
   private scan(now: number, cellMv: readonly number[], codes: readonly number[], gainUv: number): void {
     const ctrl1 = this.regs[REG.SYS_CTRL1] ?? 0;
-    if (ctrl1 & CTRL1.ADC_EN && this.dataValid()) {
+    if (ctrl1 & CTRL1.ADC_EN && this.dataValid(now)) {
       // Shorted (unused) inputs sit at 0 V; the ADC still adds its offset.
       for (let input = 0; input < 15; input++) {
         const idx = this.inputs.indexOf(input);
@@ -510,7 +540,7 @@ export class Bq769x0Emulator implements I2cBus {
     }
     this.ccChargeMaMs = 0;
     this.ccWindowMs = 0;
-    if (now - this.lastTempMs >= TEMP_PERIOD_MS && this.dataValid()) {
+    if (now - this.lastTempMs >= TEMP_PERIOD_MS && this.dataValid(now)) {
       this.lastTempMs = now;
       const external = (ctrl1 & CTRL1.TEMP_SEL) !== 0;
       const n = VARIANTS[this.variant].thermistors;

@@ -42,6 +42,8 @@ export interface Bq76952EmulatorOptions {
   /** FET_EN in Mfg Status at power-up (an unprogrammed part starts in FET test mode: false). */
   readonly fetEnabledAtPowerUp?: boolean;
   readonly seed?: number;
+  /** Pack advance step while catching up with the clock, ms (protection time resolution). */
+  readonly stepMs?: number;
 }
 
 /** CC Gain that makes CC2 read true for a given shunt (TRM: 7.5684 / R[mΩ]). */
@@ -99,6 +101,7 @@ export class Bq76952Emulator implements I2cBus {
   private readonly inputs: readonly number[];
   private readonly senseMilliOhm: number;
   private readonly fetEnAtPowerUp: boolean;
+  private readonly stepMs: number;
 
   private dm = new Map<number, number>();
   private cfgUpdate = false;
@@ -132,6 +135,7 @@ export class Bq76952Emulator implements I2cBus {
     this.address = options.address ?? 0x08;
     this.crc = options.crc ?? false;
     this.fetEnAtPowerUp = options.fetEnabledAtPowerUp ?? false;
+    this.stepMs = Math.max(1, options.stepMs ?? 10);
     this.fetEn = this.fetEnAtPowerUp;
     this.faults = new BusFaults(options.seed ?? 1);
     this.lastSyncMs = this.clock.nowMs();
@@ -390,18 +394,24 @@ export class Bq76952Emulator implements I2cBus {
 
   // ---- time ---------------------------------------------------------------------------------
 
+  /** Advances the pack in short steps so protections act within a step of a condition's start. */
   private sync(): void {
     const now = this.clock.nowMs();
-    this.pack.advanceTo(now);
-    const dtMs = Math.max(0, now - this.lastSyncMs);
-    this.lastSyncMs = now;
-    if (this.pendingAction && now >= this.busyUntilMs) {
-      const act = this.pendingAction;
-      this.pendingAction = null;
-      act();
-    }
-    if (!this.cfgUpdate) this.runProtections(dtMs);
-    this.applyOutputs();
+    let t = this.lastSyncMs;
+    const stepMs = Math.max(this.stepMs, (now - t) / 2000);
+    do {
+      const next = Math.min(now, t + stepMs);
+      this.pack.advanceTo(next);
+      if (this.pendingAction && next >= this.busyUntilMs) {
+        const act = this.pendingAction;
+        this.pendingAction = null;
+        act();
+      }
+      if (!this.cfgUpdate) this.runProtections(Math.max(0, next - t));
+      this.applyOutputs();
+      t = next;
+    } while (t < now);
+    this.lastSyncMs = Math.max(this.lastSyncMs, now);
   }
 
   /** Cells the chip protects: those in Vcell Mode (0 means all 16 inputs). */
