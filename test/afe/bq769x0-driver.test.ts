@@ -295,3 +295,21 @@ describe("bq769x0 bus faults", () => {
     await expect(driver.read()).resolves.toBeDefined();
   });
 });
+
+describe("bq769x0 external ALERT override", () => {
+  it("latches OVRD_ALERT as a sensor fault with both FETs off, cleared by write-1", async () => {
+    const { driver, emu } = await bq769x0Rig();
+    const edges: boolean[] = [];
+    emu.onAlert((high) => edges.push(high));
+    await driver.setFets({ chg: true, dsg: true });
+    emu.injectOverrideAlert();
+    const s = await driver.read();
+    expect(s.hardwareFaults).toEqual([{ code: "sensor_fault", source: "OVRD_ALERT" }]);
+    expect(s.fets).toEqual({ chg: false, dsg: false });
+    await driver.clearFaults(["sensor_fault"]);
+    await driver.setFets({ chg: true, dsg: true });
+    expect((await driver.read()).fets).toEqual({ chg: true, dsg: true });
+    expect(edges[0]).toBe(true);
+    expect(emu.peek(REG.SYS_STAT) & 0x3f).toBe(0);
+  });
+});

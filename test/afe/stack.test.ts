@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.js";
 import { createBq769x0Driver } from "../../src/hal/bq769x0/driver.js";
 import { Bq769x0Emulator } from "../../src/hal/bq769x0/emulator.js";
-import { createStackDriver, splitPack } from "../../src/hal/bq769x0/stack.js";
+import { busStatsOf, createStackDriver, splitPack } from "../../src/hal/bq769x0/stack.js";
 import { ManualClock } from "../../src/time/clock.js";
-import { LIMITS } from "./helpers.js";
+import { LIMITS, bq769x0Rig } from "./helpers.js";
 import { TestPack } from "./pack-double.js";
 
 async function stackRig() {
@@ -75,5 +75,18 @@ describe("three stacked bq76940 for 45 cells", () => {
     expect(r.applied.cellOvMv).toBeLessThanOrEqual(LIMITS.cellOvMv);
     expect(r.applied.cellUvMv).toBeGreaterThanOrEqual(LIMITS.cellUvMv);
     expect(r.notes.some((n) => n.startsWith("chip 2: "))).toBe(true);
+  });
+});
+
+describe("bus counters", () => {
+  it("sums the chips' counters and reads a single chip's directly", async () => {
+    const { driver } = await stackRig();
+    const s = busStatsOf(driver);
+    expect(s?.transactions).toBeGreaterThan(0);
+    expect(s?.failures).toBe(0);
+    const one = await bq769x0Rig();
+    one.emu.injectNackBurst(2);
+    await one.driver.read();
+    expect(busStatsOf(one.driver)).toMatchObject({ nacks: 2, retries: 2 });
   });
 });

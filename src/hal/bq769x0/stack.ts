@@ -18,7 +18,20 @@ import type { PackPort } from "../pack.js";
 /** Upper limits are guaranteed only up to the weakest chip; lower limits down to the lowest. */
 const LOWER_IS_WEAKER: ReadonlySet<keyof HardwareLimits> = new Set(["cellUvMv"]);
 
-export function createStackDriver(chips: readonly AfeDriver[]): AfeDriver {
+/** Bus counters, for drivers that keep them (the bq769x0 and bq76952 drivers do). */
+export type BusCounters = Readonly<
+  Record<"transactions" | "retries" | "crcErrors" | "nacks" | "timeouts" | "failures", number>
+>;
+
+/** The bus counters of a driver, summed over stacked chips; null when it keeps none. */
+export function busStatsOf(driver: AfeDriver): BusCounters | null {
+  const stats = (driver as { busStats?: BusCounters }).busStats;
+  return stats ? { ...stats } : null;
+}
+
+export function createStackDriver(
+  chips: readonly AfeDriver[],
+): AfeDriver & { readonly busStats?: BusCounters } {
   const first = chips[0];
   if (!first) throw new BmsError("INTERNAL", "a stack needs at least one chip");
   if (chips.length === 1) return first;
@@ -59,6 +72,19 @@ export function createStackDriver(chips: readonly AfeDriver[]): AfeDriver {
 
   return {
     capabilities,
+    get busStats(): BusCounters | undefined {
+      const all = chips.map(busStatsOf).filter((x): x is BusCounters => x !== null);
+      if (all.length === 0) return undefined;
+      const sum = (k: keyof BusCounters) => all.reduce((a, b) => a + b[k], 0);
+      return {
+        transactions: sum("transactions"),
+        retries: sum("retries"),
+        crcErrors: sum("crcErrors"),
+        nacks: sum("nacks"),
+        timeouts: sum("timeouts"),
+        failures: sum("failures"),
+      };
+    },
     async configure(limits: HardwareLimits): Promise<AppliedHardwareLimits> {
       const results: AppliedHardwareLimits[] = [];
       for (const c of chips) results.push(await c.configure(limits));
