@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/schema.js";
 
@@ -34,4 +35,15 @@ describe("bq769x0 / bq76952 config", () => {
     });
     expect(c.afe).toMatchObject({ kind: "bq76952", crc: true, maxBalancingCells: 3, cellsConnected: 16 });
   });
+});
+
+describe("examples", () => {
+  for (const name of ["bq76940-sim.json", "bq76940-pi.json", "bq76952-pi.json"])
+    it(`${name} is a valid config`, () => {
+      const text = readFileSync(new URL(`../../examples/${name}`, import.meta.url), "utf8");
+      const c = parseConfig(JSON.parse(text));
+      expect(["bq769x0", "bq76952"]).toContain(c.afe.kind);
+      if (name.endsWith("-pi.json"))
+        expect(c.afe.kind !== "sim" && c.afe.kind !== "serial" && c.afe.bus).toBe(1);
+    });
 });
