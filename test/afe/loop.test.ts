@@ -5,12 +5,8 @@ import { silentLogger } from "../../src/core/logger.js";
 import { openBq769x0 } from "../../src/hal/bq769x0/open.js";
 import { createAfeDriver } from "../../src/hal/factory.js";
 import { ManualClock } from "../../src/time/clock.js";
-import { createBalancer } from "../../src/balance/balancer.js";
-import { Bms } from "../../src/bms.js";
 import type { BmsError } from "../../src/core/errors.js";
-import type { MonitorStage } from "../../src/core/stages.js";
-import { createMonitor } from "../../src/monitor/monitor.js";
-import { createProtection } from "../../src/protection/protection.js";
+import type { AfeDriver } from "../../src/hal/afe.js";
 import { createBms } from "../../src/wiring.js";
 import { TestPack } from "./pack-double.js";
 
@@ -65,25 +61,27 @@ describe("a stuck bus under the loop", () => {
     const clock = new ManualClock(0, { autoAdvance: true });
     const pack = new TestPack(15, { cellMv: 3300 });
     const { driver, emulators } = await openBq769x0(config.afe, { clock, logger: silentLogger, pack });
-    // Watch what the monitor is given, whatever the protection stage then does with it.
-    const inner = createMonitor(config);
+    // Watch what the loop hands the monitor (the read's error), whatever protection then does.
     const seen: (BmsError | null)[] = [];
-    const monitor: MonitorStage = {
-      update: (input) => {
-        seen.push(input.readError);
-        return inner.update(input);
+    const watched: AfeDriver = {
+      capabilities: driver.capabilities,
+      configure: (l) => driver.configure(l),
+      read: async (f) => {
+        try {
+          const s = await driver.read(f);
+          seen.push(null);
+          return s;
+        } catch (err) {
+          seen.push(err as BmsError);
+          throw err;
+        }
       },
-      exportState: () => inner.exportState(),
+      setFets: (f) => driver.setFets(f),
+      setBalancing: (c) => driver.setBalancing(c),
+      clearFaults: (c) => driver.clearFaults(c),
+      close: () => driver.close(),
     };
-    const bms = new Bms({
-      config,
-      driver,
-      clock,
-      logger: silentLogger,
-      monitor,
-      protection: createProtection(config),
-      balance: createBalancer(),
-    });
+    const bms = createBms(config, { clock, logger: silentLogger, driver: watched });
     await bms.start();
     for (let i = 0; i < 8; i++) {
       clock.advance(250);
@@ -97,7 +95,7 @@ describe("a stuck bus under the loop", () => {
       clock.advance(250);
       await bms.tick(); // resolves: a stuck bus never hangs the loop
     }
-    // Every tick within the afe_comms delay handed the monitor a bus timeout to debounce.
+    // Every tick within the afe_comms delay handed the monitor a bus timeout (its readError).
     expect(seen).toHaveLength(ticks);
     for (const e of seen) expect(e?.code).toBe("BUS_TIMEOUT");
     expect(emulators[0]!.injected.timeouts).toBeGreaterThanOrEqual(ticks);
