@@ -163,6 +163,7 @@ export const bq769x0Schema = z
           .max(0.5)
           .optional()
           .describe("Share of transactions with a corrupted CRC"),
+        adcNoiseMv: z.number().min(0).max(20).optional().describe("Noise on each cell conversion, σ in mV"),
         seed: z.number().int().optional(),
       })
       .strict()

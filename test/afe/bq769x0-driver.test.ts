@@ -313,3 +313,19 @@ describe("bq769x0 external ALERT override", () => {
     expect(emu.peek(REG.SYS_STAT) & 0x3f).toBe(0);
   });
 });
+
+describe("bq769x0 emulator ADC noise", () => {
+  it("adds seeded Gaussian noise of the configured σ to cell conversions", async () => {
+    const { driver, clock } = await bq769x0Rig({ emulator: { adcNoiseMv: 2 } });
+    const xs: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      clock.advance(250);
+      xs.push((await driver.read()).cellVoltagesMv[3] ?? 0);
+    }
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    expect(Math.abs(mean - 3300)).toBeLessThan(0.6);
+    expect(sd).toBeGreaterThan(1.5);
+    expect(sd).toBeLessThan(2.6);
+  });
+});

@@ -58,6 +58,8 @@ export interface Bq769x0EmulatorOptions {
   readonly seed?: number;
   /** Pack advance step while catching up with the clock, ms (comparator time resolution). */
   readonly stepMs?: number;
+  /** Gaussian noise on each cell conversion, σ in mV (0: none). */
+  readonly adcNoiseMv?: number;
 }
 
 const REG_FILE_SIZE = 0x5a;
@@ -78,6 +80,7 @@ export class Bq769x0Emulator implements I2cBus {
   private readonly thermistorOffset: number;
   private readonly ignoreFetOnWhileFault: boolean;
   private readonly stepMs: number;
+  private readonly adcNoiseMv: number;
 
   private regs = new Uint8Array(REG_FILE_SIZE);
   private mode: "normal" | "ship" = "normal";
@@ -113,6 +116,7 @@ export class Bq769x0Emulator implements I2cBus {
     this.thermistorOffset = options.thermistorOffset ?? 0;
     this.ignoreFetOnWhileFault = options.ignoreFetOnWhileFault ?? true;
     this.stepMs = Math.max(1, options.stepMs ?? 10);
+    this.adcNoiseMv = Math.max(0, options.adcNoiseMv ?? 0);
     this.faults = new BusFaults(options.seed ?? 1);
     const now = this.clock.nowMs();
     this.lastSyncMs = now;
@@ -522,7 +526,12 @@ export class Bq769x0Emulator implements I2cBus {
       // Shorted (unused) inputs sit at 0 V; the ADC still adds its offset.
       for (let input = 0; input < 15; input++) {
         const idx = this.inputs.indexOf(input);
-        const code = idx >= 0 ? (codes[idx] ?? 0) : mvToCellCode(0, gainUv, this.offsetMv);
+        const code =
+          idx < 0
+            ? mvToCellCode(0, gainUv, this.offsetMv)
+            : this.adcNoiseMv > 0
+              ? mvToCellCode((cellMv[idx] ?? 0) + this.gaussian() * this.adcNoiseMv, gainUv, this.offsetMv)
+              : (codes[idx] ?? 0);
         this.put16(REG.VC1_HI + 2 * input, input < VARIANTS[this.variant].groups * 5 ? code : 0);
       }
       const sumMv = cellMv.reduce((a, b) => a + b, 0);
@@ -553,6 +562,12 @@ export class Bq769x0Emulator implements I2cBus {
         this.put16(REG.TS1_HI + 2 * i, external ? deciCToTsCode(deciC, this.beta) : deciCToDieCode(deciC));
       }
     }
+  }
+
+  /** Standard normal deviate from the seeded stream (Box–Muller). */
+  private gaussian(): number {
+    const u = Math.max(1e-12, this.faults.random());
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.faults.random());
   }
 
   private put16(reg: number, value: number): void {

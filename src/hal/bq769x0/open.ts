@@ -52,6 +52,7 @@ export async function openBq769x0(
         gainCode: afe.emulator?.adcGainCode ?? 15,
         offsetMv: afe.emulator?.adcOffsetMv ?? 0,
         seed: (afe.emulator?.seed ?? 1) + k,
+        adcNoiseMv: afe.emulator?.adcNoiseMv ?? 0,
       });
       emu.setCrcErrorRate(afe.emulator?.crcErrorRate ?? 0);
       emulators.push(emu);
