@@ -181,4 +181,20 @@ describe("sensor model", () => {
     // Same conversion period: the same registers.
     expect(await sim.driver.read()).toBe(s);
   });
+
+  it("the current reading is the average over the conversion period (a coulomb counter), stamped with its time", async () => {
+    const sensors = { currentNoiseMa: 0, currentOffsetMa: 0, currentGainPct: 0, currentLsbMa: 1 };
+    const { sim, clock } = makeSim({ afe: { initialSocPct: 60, mains: false, outageLoadW: 0, sensors } });
+    await sim.driver.setFets({ chg: true, dsg: true });
+    clock.advanceTo(250);
+    await sim.driver.read();
+    sim.setCurrentA(-20);
+    goTo(sim, clock, 300);
+    sim.setCurrentA(-10);
+    clock.advanceTo(510);
+    const s = await sim.driver.read();
+    // Conversion at 500 ms over 250–500 ms: −20 A for 50 ms, then −10 A for 200 ms.
+    expect(s.timestampMs).toBe(500);
+    expect(s.packCurrentMa).toBe(Math.round(((-20 * 50 - 10 * 200) / 250) * 1000));
+  });
 });

@@ -83,6 +83,10 @@ describe("scenario runs", () => {
     expect(sample.true.socPct).toHaveLength(16);
     expect(sample.measured.cellMv).toHaveLength(16);
     expect(typeof sample.estimated.socPct).toBe("number");
+    // The AFE's hardware SCD opened the discharge FET 200 µs into the short.
+    const trip = lines.find((l) => l.type === "hw_trip");
+    expect(trip).toMatchObject({ t: 60, code: "short_circuit", fets: { dsg: false } });
+    expect(summary.hardwareTripsByCode).toEqual({ short_circuit: 1 });
     expect(lines.at(-1)).toBe(summary);
     expect(summary.cellMv.max).toBeGreaterThan(summary.cellMv.min);
     expect(summary.speedup).toBeGreaterThan(0);
@@ -102,8 +106,8 @@ describe("scenario runs", () => {
   it.each([
     ["overcurrent.json", 1800],
     ["weak-cell.json", 21_600],
-    ["ups-duty-day.json", 25_000],
-    ["cold-ambient.json", 25_000],
+    ["ups-duty-day.json", 20_000],
+    ["cold-ambient.json", 16_000],
     ["profile-replay.json", 7200],
   ])(
     "%s balances its energy within 0.1 %% (in − out − losses − Δstored)",
@@ -120,6 +124,19 @@ describe("scenario runs", () => {
     },
     30_000,
   );
+});
+
+describe("config layering", () => {
+  it("takes a --config for real hardware but simulates its pack; the scenario's config wins", async () => {
+    const s = parseScenario({ name: "x", durationS: 1, config: { loop: { periodMs: 500 } } });
+    const base = {
+      pack: { cellsInSeries: 8 },
+      loop: { periodMs: 100 },
+      afe: { kind: "bq769x0", variant: "bq76940", cellsConnected: 8 },
+    };
+    const { lines } = await run(s, { baseConfig: base });
+    expect(lines[0]).toMatchObject({ type: "start", cells: 8, periodMs: 500 });
+  });
 });
 
 describe("bad scenario files", () => {

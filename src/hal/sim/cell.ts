@@ -123,7 +123,7 @@ export class CellBank {
 
   effectiveSoc(i: number): number {
     const q = this.qFactor[i]!;
-    return 1 - (1 - this.z[i]!) / q;
+    return q === 1 ? this.z[i]! : 1 - (1 - this.z[i]!) / q;
   }
 
   private refreshTemperature(i: number): void {
@@ -139,6 +139,10 @@ export class CellBank {
   prepare(a1: number, a2: number, g1: number, g2: number, out: StringSums): void {
     const m = this.model;
     const hystV = m.hysteresisV;
+    const ocvYs = m.ocv.ys;
+    const dudtYs = m.dUdT.ys;
+    const rSocYs = m.rSocFactor.ys;
+    const lastIdx = ocvYs.length - 1;
     let eEnd = 0;
     let rEnd = 0;
     let eAvg = 0;
@@ -147,14 +151,26 @@ export class CellBank {
       this.refreshTemperature(i);
       const z = this.z[i]!;
       const t = this.tempC[i]!;
-      const ze = 1 - (1 - z) / this.qFactor[i]!;
-      const zc = ze < 0 ? 0 : Math.min(ze, 1);
-      const dudt = m.dUdT.at(zc);
-      const o25e = ocvAt(m, ze);
+      const q = this.qFactor[i]!;
+      const ze = q === 1 ? z : 1 - (1 - z) / q;
+      // The SOC tables share one grid: find the segment once and blend all three.
+      let f = Math.min(1, Math.max(0, ze)) * lastIdx;
+      let k = f | 0;
+      if (k >= lastIdx) k = lastIdx - 1;
+      f -= k;
+      const d0 = dudtYs[k]!;
+      const dudt = d0 + (dudtYs[k + 1]! - d0) * f;
+      const s0 = rSocYs[k]!;
+      const rSoc = s0 + (rSocYs[k + 1]! - s0) * f;
+      let o25e: number;
+      if (ze >= 0 && ze <= 1) {
+        const o0 = ocvYs[k]!;
+        o25e = o0 + (ocvYs[k + 1]! - o0) * f;
+      } else o25e = ocvAt(m, ze);
       const o25 = ze === z ? o25e : ocvAt(m, z);
       const oT = o25e + (t - 25) * dudt;
       const emf = oT + hystV + this.h[i]!;
-      const rf = this.rScale[i]! * this.arrhenius[i]! * m.rSocFactor.at(zc);
+      const rf = this.rScale[i]! * this.arrhenius[i]! * rSoc;
       const r0 = m.r0Ohm * rf;
       const r1 = m.r1Ohm * rf;
       const r2 = m.r2Ohm * rf;
@@ -205,6 +221,7 @@ export class CellBank {
     const b2 = tau2 * (1 - a2) * (1 + a2) * 0.5;
     const gd1 = g1 * dtS;
     const gd2 = g2 * dtS;
+    const invDt = 1 / dtS;
     let packV = 0;
     let boardBleedW = 0;
     let jR0 = 0;
@@ -235,8 +252,11 @@ export class CellBank {
       const d1 = v1 - vi1;
       const vi2 = r2 * ic;
       const d2 = v2 - vi2;
-      const loss1 = r1 > 0 ? (vi1 * vi1 * dtS + 2 * vi1 * d1 * gd1 + d1 * d1 * b1) / r1 : 0;
-      const loss2 = r2 > 0 ? (vi2 * vi2 * dtS + 2 * vi2 * d2 * gd2 + d2 * d2 * b2) / r2 : 0;
+      const inv1 = r1 > 0 ? 1 / r1 : 0;
+      const inv2 = r2 > 0 ? 1 / r2 : 0;
+      // ∫v²/R with v = vi + d·e^(−t/τ), vi = R·I: R·I²·Δt + 2·I·d·τ(1−a) + d²·τ(1−a²)/(2R).
+      const loss1 = r1 * ic * ic * dtS + 2 * ic * d1 * gd1 + d1 * d1 * b1 * inv1;
+      const loss2 = r2 * ic * ic * dtS + 2 * ic * d2 * gd2 + d2 * d2 * b2 * inv2;
       const v1n = a1 * v1 + (1 - a1) * vi1;
       const v2n = a2 * v2 + (1 - a2) * vi2;
       const lossR0 = ic * ic * r0 * dtS;
@@ -259,15 +279,14 @@ export class CellBank {
       jLeak += leak;
       jBleed += bleed;
       jRev += rev;
-      if (r1 > 0) jCap += (0.5 * tau1 * (v1n * v1n - v1 * v1)) / r1;
-      if (r2 > 0) jCap += (0.5 * tau2 * (v2n * v2n - v2 * v2)) / r2;
+      jCap += 0.5 * (tau1 * (v1n * v1n - v1 * v1) * inv1 + tau2 * (v2n * v2n - v2 * v2) * inv2);
 
       const tK = this.tempC[i]! + KELVIN;
       // Bernardi: irreversible losses plus the reversible entropic heat I·T·dU/dT (I > 0 charging).
       this.heatW[i] =
-        (lossR0 + loss1 + loss2 + hyst + coul + sd + leak + bleed * this.bleedHeatToCell) / dtS +
+        (lossR0 + loss1 + loss2 + hyst + coul + sd + leak + bleed * this.bleedHeatToCell) * invDt +
         ic * tK * this.dudt[i]!;
-      boardBleedW += (bleed * (1 - this.bleedHeatToCell)) / dtS;
+      boardBleedW += bleed * (1 - this.bleedHeatToCell) * invDt;
 
       this.z[i] = this.z[i]! + ((etaC * ic - leakA) * dtS) / qAs - sdPerS * dtS;
       this.v1[i] = v1n;

@@ -6,6 +6,7 @@
  */
 import type { FaultCode, HardwareFault } from "../../core/faults.js";
 import type { HardwareLimits } from "../afe.js";
+import type { PackGuard } from "./pack.js";
 
 interface Timer {
   readonly code: FaultCode;
@@ -22,7 +23,7 @@ export const SIM_HARDWARE_PROTECTIONS: readonly FaultCode[] = [
   "cell_uv",
 ];
 
-export class HardwareProtection {
+export class HardwareProtection implements PackGuard {
   private limits: HardwareLimits | null = null;
   private readonly timers: Timer[] = [
     { code: "short_circuit", source: "SCD", blocksCharge: false, accS: 0 },
@@ -33,6 +34,8 @@ export class HardwareProtection {
   ];
   private readonly latched = new Set<FaultCode>();
   private latchedList: readonly HardwareFault[] = [];
+  /** Codes latched by the last afterStep that returned true. */
+  lastTrips: FaultCode[] = [];
 
   configure(limits: HardwareLimits): void {
     this.limits = limits;
@@ -113,6 +116,7 @@ export class HardwareProtection {
   afterStep(iA: number, dtS: number, maxCellV: number, minCellV: number): boolean {
     if (this.limits === null) return false;
     let tripped = false;
+    let trips: FaultCode[] | null = null;
     for (let k = 0; k < this.timers.length; k++) {
       const t = this.timers[k]!;
       if (this.latched.has(t.code)) continue;
@@ -125,9 +129,14 @@ export class HardwareProtection {
         t.accS = 0;
         this.latched.add(t.code);
         tripped = true;
+        if (trips === null) trips = [];
+        trips.push(t.code);
       }
     }
-    if (tripped) this.publish();
+    if (tripped) {
+      this.publish();
+      this.lastTrips = trips ?? [];
+    }
     return tripped;
   }
 }

@@ -75,6 +75,8 @@ export interface Simulation {
   readonly physics: SimPack;
   readonly environment: UpsEnvironment;
   truth(): SimTruth;
+  /** The simulated AFE's hardware protection trips (SCD, OCD, OCC, OV, UV), as they happen. */
+  onHardwareTrip(listener: (tMs: number, codes: readonly string[]) => void): void;
   /** Energy balance since start (advance first: it reports the state physics has reached). */
   energy(): LedgerReport;
   /** The cooperative charger obeys these; the sim runner calls it from `bms.onSnapshot`. */
@@ -204,6 +206,9 @@ export function createSimulation(config: BmsConfig, options: SimOptions): Simula
       bleeding: pack.bleedingCells(),
     }),
     energy: () => pack.ledgerReport(),
+    onHardwareTrip: (listener) => {
+      pack.onGuardTrip = (tMs) => listener(tMs, hw?.lastTrips ?? []);
+    },
     setBmsLimits: (limits) => {
       env.bmsLimits = limits;
     },

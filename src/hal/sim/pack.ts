@@ -9,7 +9,6 @@ import type { PackPort } from "../pack.js";
 import { CellBank, type StringSums } from "./cell.js";
 import type { UpsEnvironment } from "./environment.js";
 import { SensorFaultState, THERMISTOR_OPEN_DECI_C, THERMISTOR_SHORT_DECI_C } from "./faults.js";
-import type { HardwareProtection } from "./hw-protection.js";
 import { EnergyLedger, type LedgerReport, ledgerReport } from "./ledger.js";
 import { type CellModel, ocvIntegralAt } from "./presets.js";
 import { ThermalNetwork } from "./thermal.js";
@@ -23,6 +22,19 @@ export interface SimPackOptions {
   readonly initialTempC: number;
   readonly maxStepMs: number;
   readonly startMs: number;
+}
+
+/**
+ * Something that enforces protections at the pins while physics runs (the SimAfe's hardware
+ * protection; a chip emulator may plug in its own). Sub-steps are cut so trips land on time.
+ */
+export interface PackGuard {
+  /** The longest sub-step (≤ dtS) before this current would trip something. */
+  limitStep(currentA: number, dtS: number): number;
+  /** Accounts a finished sub-step; true when something tripped (the pack then re-reads the blocks). */
+  afterStep(currentA: number, dtS: number, maxCellV: number, minCellV: number): boolean;
+  blocksCharge(): boolean;
+  blocksDischarge(): boolean;
 }
 
 interface Scheduled {
@@ -49,7 +61,9 @@ export class SimPack implements PackPort {
   readonly sensorFaults: SensorFaultState;
   readonly thermistorCells: readonly number[];
   readonly maxStepMs: number;
-  guard: HardwareProtection | null = null;
+  guard: PackGuard | null = null;
+  /** Called with the simulated time of each guard trip (after the FETs were opened). */
+  onGuardTrip: ((tMs: number) => void) | null = null;
 
   private tMs: number;
   private commanded: FetState = { chg: false, dsg: false };
@@ -209,6 +223,7 @@ export class SimPack implements PackPort {
         dsg: this.commanded.dsg && !guard.blocksDischarge(),
       };
       this.effective = this.commanded;
+      this.onGuardTrip?.(this.tMs + dtS * 1000);
     }
     return dtS;
   }

@@ -32,6 +32,7 @@ const SOC_STEP = 0.001;
 const BELOW_EMPTY_V_PER_UNIT = 10;
 const ABOVE_FULL_V_PER_UNIT = 5;
 
+/** The three SOC tables (ocv, dUdT, rSocFactor) share one uniform grid over 0..1. */
 export interface CellModel {
   readonly id: string;
   readonly chemistry: Chemistry;

@@ -41,7 +41,10 @@ export interface SimSummary extends SimLine {
   readonly ticks: number;
   readonly cellMv: { readonly min: number; readonly max: number };
   readonly tempC: { readonly min: number; readonly max: number };
+  /** BMS fault events at trip level, by code. */
   readonly tripsByCode: Readonly<Record<string, number>>;
+  /** Trips of the simulated AFE's own hardware protection, by code. */
+  readonly hardwareTripsByCode: Readonly<Record<string, number>>;
   readonly socErrorPct: { readonly meanAbs: number; readonly maxAbs: number; readonly final: number };
   readonly energy: {
     readonly inWh: number;
@@ -141,6 +144,14 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
     }
   }
 
+  // Hardware trips open a FET without a BMS event: the truth side reports them.
+  const hardwareTripsByCode: Record<string, number> = {};
+  sim.onHardwareTrip((tMs, codes) => {
+    for (const code of codes) {
+      hardwareTripsByCode[code] = (hardwareTripsByCode[code] ?? 0) + 1;
+      write({ t: tOf(tMs), type: "hw_trip", code, fets: sim.pack.fets() });
+    }
+  });
   const tripsByCode: Record<string, number> = {};
   bms.onEvent((e) => {
     if (e.type === "fault" && e.level === "trip" && (e.action === "raised" || e.action === "latched"))
@@ -197,6 +208,7 @@ export async function runScenario(o: SimRunOptions): Promise<SimSummary> {
     cellMv: { min: round(ex.minCellV * 1000, 1), max: round(ex.maxCellV * 1000, 1) },
     tempC: { min: round(ex.minTempC, 2), max: round(ex.maxTempC, 2) },
     tripsByCode,
+    hardwareTripsByCode,
     socErrorPct: {
       meanAbs: round(errSum / Math.max(1, errCount), 3),
       maxAbs: round(errMax, 3),
