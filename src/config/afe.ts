@@ -245,6 +245,17 @@ export type AfeConfig = z.infer<typeof afeSchema>;
 export type SimAfeConfig = z.infer<typeof simAfeSchema>;
 export type AfeKind = AfeConfig["kind"];
 
+/**
+ * Fewest bq769x0 chips (at most 15 cells, at least 3 each, up to 8 chips) that share a string
+ * evenly: 16 cells → 2 × 8, 48 → 4 × 12. A count with no even split keeps 15 per chip, and the
+ * cross-check then tells the user to set `chips` and `cellsConnected` themselves.
+ */
+function splitString(cells: number): { chips: number; perChip: number } {
+  for (let chips = Math.max(1, Math.ceil(cells / 15)); chips <= 8; chips++)
+    if (cells % chips === 0 && cells / chips >= 3) return { chips, perChip: cells / chips };
+  return { chips: Math.max(1, Math.ceil(cells / 15)), perChip: Math.min(cells, 15) };
+}
+
 /** Defaults per driver kind; the user's fields override them. */
 export function afeDefaults(kind: AfeKind, cells: number): AfeConfig {
   switch (kind) {
@@ -262,18 +273,20 @@ export function afeDefaults(kind: AfeKind, cells: number): AfeConfig {
         bleedResistorOhm: 33,
         realTime: true,
       };
-    case "bq769x0":
+    case "bq769x0": {
+      const { chips, perChip } = splitString(cells);
       return {
         kind,
-        variant: cells <= 5 ? "bq76920" : cells <= 10 ? "bq76930" : "bq76940",
+        variant: perChip <= 5 ? "bq76920" : perChip <= 10 ? "bq76930" : "bq76940",
         bus: "emulator",
         address: 0x08,
         crc: true,
         senseResistorMilliOhm: 1,
-        cellsConnected: Math.min(cells, 15),
-        chips: Math.max(1, Math.ceil(cells / 15)),
+        cellsConnected: perChip,
+        chips,
         thermistorBeta: 3435,
       };
+    }
     case "bq76952":
       return {
         kind,

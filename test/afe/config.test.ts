@@ -8,6 +8,15 @@ describe("bq769x0 / bq76952 config", () => {
     expect(c.afe).toMatchObject({ kind: "bq769x0", variant: "bq76940", chips: 3, cellsConnected: 15 });
   });
 
+  it("splits other strings evenly over the fewest chips", () => {
+    const at = (n: number) => parseConfig({ pack: { cellsInSeries: n }, afe: { kind: "bq769x0" } }).afe;
+    expect(at(16)).toMatchObject({ variant: "bq76930", chips: 2, cellsConnected: 8 });
+    expect(at(48)).toMatchObject({ variant: "bq76940", chips: 4, cellsConnected: 12 });
+    expect(at(4)).toMatchObject({ variant: "bq76920", chips: 1, cellsConnected: 4 });
+    // 17 has no even split: the user is told to choose.
+    expect(() => at(17)).toThrow(/measures .* cells but pack.cellsInSeries is 17/);
+  });
+
   it("rejects a cell count the variant cannot measure, naming the field", () => {
     expect(() =>
       parseConfig({
