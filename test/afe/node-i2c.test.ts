@@ -116,3 +116,29 @@ describe("real I2C adapter (i2c-bus)", () => {
     expect((err as BmsError).code).toBe("BUS_UNAVAILABLE");
   });
 });
+
+describe("real I2C adapter argument errors", () => {
+  it("maps a synchronous throw and does not wedge the bus", async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const raw = {
+      readI2cBlock: () => {
+        calls++;
+        if (calls === 1) throw new Error("Invalid I2C address 200");
+        return Promise.resolve({ bytesRead: 1, buffer: Buffer.alloc(1) });
+      },
+      writeI2cBlock: async () => ({ bytesWritten: 1, buffer: Buffer.alloc(1) }),
+      i2cRead: async () => ({ bytesRead: 1, buffer: Buffer.alloc(1) }),
+      i2cWrite: async () => ({ bytesWritten: 1, buffer: Buffer.alloc(1) }),
+      close: async () => {},
+    };
+    const bus = await openI2cBus(1, {
+      deviceExists: () => true,
+      load: async () => ({ openPromisified: async () => raw }),
+      timeoutMs: 50,
+    });
+    await expect(bus.readI2cBlock(200, 0, 1, Buffer.alloc(1))).rejects.toMatchObject({ code: "BUS_IO" });
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(bus.readI2cBlock(8, 0, 1, Buffer.alloc(1))).resolves.toMatchObject({ bytesRead: 1 });
+  });
+});

@@ -188,7 +188,14 @@ export class SerialisedI2cBus implements I2cBus {
         );
       }, this.timeoutMs);
       timer.unref?.();
-      op().then(
+      let pending: Promise<T>;
+      try {
+        pending = op();
+      } catch (err) {
+        // i2c-bus checks its arguments synchronously on some paths.
+        pending = Promise.reject(err);
+      }
+      pending.then(
         (v) => {
           clearTimeout(timer);
           this.wedged = false;
