@@ -98,6 +98,14 @@ export const simAfeSchema = z
   })
   .strict();
 
+/** Settings of the simulated pack behind emulated chips (bus: emulator), over the simulator's defaults. */
+const simulationOverrides = simAfeSchema
+  .omit({ kind: true })
+  .partial()
+  .strict()
+  .optional()
+  .describe("The simulated pack the emulated chips sit on (bus: emulator only); fields as for kind sim");
+
 export const bq769x0Schema = z
   .object({
     kind: z.literal("bq769x0"),
@@ -121,8 +129,63 @@ export const bq769x0Schema = z
       .max(8)
       .describe("Chips in the string (each on its own bus/address offset)"),
     thermistorBeta: z.number().positive(),
+    bleedResistorOhm: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Balancing resistor per cell, ohms (default 33)"),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(10_000)
+      .optional()
+      .describe("A real I2C transfer taking longer than this is a bus timeout (default 1000)"),
+    emulator: z
+      .object({
+        adcGainCode: z
+          .number()
+          .int()
+          .min(0)
+          .max(31)
+          .optional()
+          .describe("Factory gain trim, 365 + code µV/LSB"),
+        adcOffsetMv: z
+          .number()
+          .int()
+          .min(-128)
+          .max(127)
+          .optional()
+          .describe("Factory offset trim, mV (signed)"),
+        crcErrorRate: z
+          .number()
+          .min(0)
+          .max(0.5)
+          .optional()
+          .describe("Share of transactions with a corrupted CRC"),
+        adcNoiseMv: z.number().min(0).max(20).optional().describe("Noise on each cell conversion, σ in mV"),
+        seed: z.number().int().optional(),
+      })
+      .strict()
+      .optional()
+      .describe("Emulated chip's factory trim and injected bus faults (bus: emulator only)"),
+    simulation: simulationOverrides,
   })
-  .strict();
+  .strict()
+  .superRefine((afe, ctx) => {
+    const ranges: Record<typeof afe.variant, readonly [number, number]> = {
+      bq76920: [3, 5],
+      bq76930: [6, 10],
+      bq76940: [9, 15],
+    };
+    const [min, max] = ranges[afe.variant];
+    if (afe.cellsConnected < min || afe.cellsConnected > max)
+      ctx.addIssue({
+        code: "custom",
+        path: ["cellsConnected"],
+        message: `a ${afe.variant} takes ${min}–${max} cells per chip, not ${afe.cellsConnected}`,
+      });
+  });
 
 export const bq76952Schema = z
   .object({
@@ -131,6 +194,28 @@ export const bq76952Schema = z
     address: i2cAddress,
     senseResistorMilliOhm: z.number().positive(),
     cellsConnected: z.number().int().min(3).max(16),
+    crc: z.boolean().optional().describe("I2C with CRC (the part must be programmed for it; default false)"),
+    bleedResistorOhm: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Balancing resistor per cell, ohms (default 100)"),
+    maxBalancingCells: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .optional()
+      .describe("Cell Balance Max Cells written to the chip (default 4)"),
+    timeoutMs: z.number().int().min(10).max(10_000).optional(),
+    emulator: z
+      .object({
+        crcErrorRate: z.number().min(0).max(0.5).optional(),
+        seed: z.number().int().optional(),
+      })
+      .strict()
+      .optional(),
+    simulation: simulationOverrides,
   })
   .strict();
 
@@ -205,6 +290,17 @@ export type AfeConfig = z.infer<typeof afeSchema>;
 export type SimAfeConfig = z.infer<typeof simAfeSchema>;
 export type AfeKind = AfeConfig["kind"];
 
+/**
+ * Fewest bq769x0 chips (at most 15 cells, at least 3 each, up to 8 chips) that share a string
+ * evenly: 16 cells → 2 × 8, 48 → 4 × 12. A count with no even split keeps 15 per chip, and the
+ * cross-check then tells the user to set `chips` and `cellsConnected` themselves.
+ */
+function splitString(cells: number): { chips: number; perChip: number } {
+  for (let chips = Math.max(1, Math.ceil(cells / 15)); chips <= 8; chips++)
+    if (cells % chips === 0 && cells / chips >= 3) return { chips, perChip: cells / chips };
+  return { chips: Math.max(1, Math.ceil(cells / 15)), perChip: Math.min(cells, 15) };
+}
+
 /** Defaults per driver kind; the user's fields override them. */
 export function afeDefaults(kind: AfeKind, cells: number): AfeConfig {
   switch (kind) {
@@ -222,18 +318,20 @@ export function afeDefaults(kind: AfeKind, cells: number): AfeConfig {
         bleedResistorOhm: 33,
         realTime: true,
       };
-    case "bq769x0":
+    case "bq769x0": {
+      const { chips, perChip } = splitString(cells);
       return {
         kind,
-        variant: cells <= 5 ? "bq76920" : cells <= 10 ? "bq76930" : "bq76940",
+        variant: perChip <= 5 ? "bq76920" : perChip <= 10 ? "bq76930" : "bq76940",
         bus: "emulator",
         address: 0x08,
         crc: true,
         senseResistorMilliOhm: 1,
-        cellsConnected: Math.min(cells, 15),
-        chips: Math.max(1, Math.ceil(cells / 15)),
+        cellsConnected: perChip,
+        chips,
         thermistorBeta: 3435,
       };
+    }
     case "bq76952":
       return {
         kind,

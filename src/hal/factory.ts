@@ -2,6 +2,7 @@
  * Driver choice is data: one exhaustive switch over `afe.kind`. Drivers that need native
  * modules load them lazily inside their own factories.
  */
+import { afeDefaults } from "../config/afe.js";
 import type { BmsConfig } from "../config/schema.js";
 import { BmsError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -25,15 +26,26 @@ export async function createAfeDriver(
       const simulation = createSimulation(config, deps);
       return { driver: simulation.driver, simulation };
     }
+    case "bq769x0": {
+      const { openBq769x0 } = await import("./bq769x0/open.js");
+      if (afe.bus !== "emulator") return { driver: (await openBq769x0(afe, deps)).driver, simulation: null };
+      const { VARIANTS } = await import("./bq769x0/registers.js");
+      const thermistors = VARIANTS[afe.variant].thermistors * afe.chips;
+      const simulation = createSimulation(simulatedPackConfig(config, thermistors), deps);
+      const setup = await openBq769x0(afe, { ...deps, pack: simulation.pack });
+      return { driver: setup.driver, simulation };
+    }
+    case "bq76952": {
+      const { openBq76952 } = await import("./bq769x2/open.js");
+      if (afe.bus !== "emulator") return { driver: (await openBq76952(afe, deps)).driver, simulation: null };
+      const simulation = createSimulation(simulatedPackConfig(config, 3), deps);
+      const setup = await openBq76952(afe, { ...deps, pack: simulation.pack });
+      return { driver: setup.driver, simulation };
+    }
     case "serial": {
       const { createSerialDriverFromConfig } = await import("./serial/factory.js");
       return createSerialDriverFromConfig(config, deps);
     }
-    case "bq769x0":
-    case "bq76952":
-      throw new BmsError("NOT_SUPPORTED", `the ${afe.kind} driver is not available in this build yet`, {
-        path: "afe.kind",
-      });
     default: {
       const never: never = afe;
       throw new BmsError("CONFIG_INVALID", `unknown driver kind ${JSON.stringify(never)}`, {
@@ -41,4 +53,20 @@ export async function createAfeDriver(
       });
     }
   }
+}
+
+/**
+ * The simulated pack behind emulated chips: the same pack section, the simulator's defaults
+ * with the user's `afe.simulation` overrides, one thermistor per chip TS input, and the
+ * simulator's own hardware protection off (the emulated chip is the hardware protection).
+ */
+function simulatedPackConfig(config: BmsConfig, thermistors: number): BmsConfig {
+  const afe = config.afe;
+  const overrides = afe.kind === "bq769x0" || afe.kind === "bq76952" ? (afe.simulation ?? {}) : {};
+  const base = afeDefaults("sim", config.pack.cellsInSeries);
+  if (base.kind !== "sim") throw new BmsError("INTERNAL", "sim defaults are not of kind sim");
+  return {
+    ...config,
+    afe: { ...base, temperatureSensors: thermistors, hardwareProtection: false, ...overrides, kind: "sim" },
+  };
 }
