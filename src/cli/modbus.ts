@@ -4,9 +4,9 @@
  *   ups-bms modbus status [--host H] [--port P] [--unit U] [--json]
  *   ups-bms modbus cells | reset-alarms | connect | disconnect | heartbeat [VALUE]
  */
-import { parseArgs } from "node:util";
 import { decodeUpsBlock, evt1Names, faultNames, statusFlagNames } from "../comms/decode.js";
 import { BmsError } from "../core/errors.js";
+import { parseCommandArgs, rangedFlag, usageError } from "./args.js";
 
 const USAGE = `usage: ups-bms modbus <status|cells|reset-alarms|connect|disconnect|heartbeat [VALUE]>
   [--host 127.0.0.1] [--port 1502] [--unit 1] [--timeout 2000]
@@ -43,12 +43,8 @@ function fail(err: unknown, what: string): never {
   throw new BmsError("COMMS", `${what}: ${e.message ?? String(err)}`, { cause: err });
 }
 
-function int(v: string | undefined, name: string, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new BmsError("USAGE", `--${name} must be an integer ${min}–${max}\n${USAGE}`);
-  return n;
+function int(v: string | boolean | undefined, name: string, def: number, min: number, max: number): number {
+  return rangedFlag(name, v, { integer: true, min, max }) ?? def;
 }
 
 async function connect(values: Record<string, string | boolean | undefined>): Promise<ModbusClient> {
@@ -69,7 +65,7 @@ async function connect(values: Record<string, string | boolean | undefined>): Pr
     if (typeof values.rtu === "string") {
       const parity = (values.parity as string | undefined) ?? "even";
       if (!["even", "odd", "none"].includes(parity))
-        throw new BmsError("USAGE", `--parity must be even, odd or none\n${USAGE}`);
+        throw usageError("--parity must be even, odd or none", USAGE);
       await client.connectRTUBuffered(values.rtu, {
         baudRate: int(values.baud as string | undefined, "baud", 19200, 300, 4_000_000),
         parity,
@@ -117,36 +113,25 @@ function statusLines(d: ReturnType<typeof decodeUpsBlock>): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        unit: { type: "string" },
-        timeout: { type: "string" },
-        rtu: { type: "string" },
-        baud: { type: "string" },
-        parity: { type: "string" },
-        "stop-bits": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new BmsError("USAGE", `${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      host: { type: "string" },
+      port: { type: "string" },
+      unit: { type: "string" },
+      timeout: { type: "string" },
+      rtu: { type: "string" },
+      baud: { type: "string" },
+      parity: { type: "string" },
+      "stop-bits": { type: "string" },
+      json: { type: "boolean" },
+    },
+    USAGE,
+  );
   const [cmd, arg] = positionals;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const known = ["status", "cells", "reset-alarms", "connect", "disconnect", "heartbeat"];
   if (!cmd || !known.includes(cmd))
-    throw new BmsError("USAGE", `unknown or missing modbus command ${cmd ?? ""}\n${USAGE}`);
+    throw usageError(`unknown or missing modbus command ${cmd ?? ""}`.trim(), USAGE);
   const json = values.json === true;
   const client = await connect(values as Record<string, string | boolean | undefined>);
   try {
