@@ -9,17 +9,13 @@
 import { parseConfig } from "../../dist/config/schema.js";
 import { parseScenario } from "../../dist/hal/sim/scenario.js";
 import { runScenario } from "../../dist/hal/sim/runner.js";
+import { Prng } from "../../dist/hal/sim/prng.js";
 import { createProtection } from "../../dist/protection/protection.js";
 
+/** A uniform [0, 1) stream from the simulator's seeded generator. */
 function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 /** Approximately normal(0, 1): sum of four uniforms, cheap enough for millions of samples. */

@@ -6,7 +6,6 @@
  * The database comes from --db PATH, else record.path of --config FILE, else the default.
  * T is an ISO time (2026-11-26T03:12Z), epoch ms, "now", or an age such as 90s, 15m, 2h, 7d.
  */
-import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.js";
 import { recordDefaults } from "../config/sections.js";
 import { BmsError, isBmsError } from "../core/errors.js";
@@ -17,6 +16,7 @@ import {
   type StoredEvent,
   type StoredTrip,
 } from "../record/query.js";
+import { noPositionals, parseCommandArgs, rangedFlag, usageError } from "./args.js";
 
 const USAGE = `usage: ups-bms log <events|export|trips> [options]
   log events [--since T] [--level info|warning|alarm|critical] [--limit N] [--json]
@@ -63,9 +63,7 @@ function events(r: HistoryReader, v: Record<string, unknown>, nowMs: number): vo
   const level = (v.level as string | undefined) ?? "info";
   if (!(EVENT_LEVELS as readonly string[]).includes(level))
     throw new BmsError("USAGE", `--level: one of ${EVENT_LEVELS.join(", ")}, not "${level}"`);
-  const limit = v.limit === undefined ? undefined : Number(v.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
-    throw new BmsError("USAGE", "--limit: a positive integer");
+  const limit = rangedFlag("limit", v.limit as string | undefined, { integer: true, positive: true });
   const list = r.events({
     ...(v.since ? { sinceMs: parseTime(v.since as string, nowMs, "--since") } : {}),
     minLevel: level as EventLevelName,
@@ -191,30 +189,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return sub === undefined ? 2 : 0;
   }
-  if (!["events", "export", "trips"].includes(sub))
-    throw new BmsError("USAGE", `log: unknown subcommand "${sub}"\n${USAGE}`);
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        db: { type: "string" },
-        config: { type: "string" },
-        since: { type: "string" },
-        level: { type: "string" },
-        limit: { type: "string" },
-        json: { type: "boolean" },
-        from: { type: "string" },
-        to: { type: "string" },
-        csv: { type: "boolean" },
-        resolution: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new BmsError("USAGE", `log ${sub}: ${(err as Error).message}`);
-  }
+  if (!["events", "export", "trips"].includes(sub)) throw usageError(`unknown subcommand "${sub}"`, USAGE);
+  const { values, positionals } = parseCommandArgs(
+    rest,
+    {
+      db: { type: "string" },
+      config: { type: "string" },
+      since: { type: "string" },
+      level: { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+      from: { type: "string" },
+      to: { type: "string" },
+      csv: { type: "boolean" },
+      resolution: { type: "string" },
+    },
+    USAGE,
+  );
+  noPositionals(positionals, USAGE);
   const path = await databasePath(values as { db?: string; config?: string });
   let reader: HistoryReader;
   try {

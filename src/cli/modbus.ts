@@ -1,92 +1,47 @@
 /**
  * `ups-bms modbus …`: check a running BMS over Modbus with an independent client
- * (modbus-serial, loaded lazily), TCP by default or RTU with --rtu.
+ * (src/comms/client.ts: modbus-serial, loaded lazily), TCP by default or RTU with --rtu.
  *   ups-bms modbus status [--host H] [--port P] [--unit U] [--json]
  *   ups-bms modbus cells | reset-alarms | connect | disconnect | heartbeat [VALUE]
  */
-import { parseArgs } from "node:util";
 import { decodeUpsBlock, evt1Names, faultNames, statusFlagNames } from "../comms/decode.js";
-import { BmsError } from "../core/errors.js";
+import {
+  type ModbusClient,
+  type ModbusTarget,
+  modbusFailure as fail,
+  openModbusClient,
+} from "../comms/client.js";
+import { parseCommandArgs, rangedFlag, usageError } from "./args.js";
 
 const USAGE = `usage: ups-bms modbus <status|cells|reset-alarms|connect|disconnect|heartbeat [VALUE]>
   [--host 127.0.0.1] [--port 1502] [--unit 1] [--timeout 2000]
   [--rtu /dev/ttyUSB0 [--baud 19200] [--parity even|odd|none] [--stop-bits 1|2]] [--json]`;
 
-interface ModbusClient {
-  setID(id: number): void;
-  setTimeout(ms: number): void;
-  connectTCP(host: string, options: { port: number }): Promise<void>;
-  connectRTUBuffered(
-    path: string,
-    options: { baudRate: number; parity: string; stopBits: number; dataBits: number },
-  ): Promise<void>;
-  readHoldingRegisters(addr: number, len: number): Promise<{ data: number[] }>;
-  writeRegister(addr: number, value: number): Promise<unknown>;
-  close(cb?: () => void): void;
+function int(v: string | boolean | undefined, name: string, def: number, min: number, max: number): number {
+  return rangedFlag(name, v, { integer: true, min, max }) ?? def;
 }
 
-const EXCEPTION_TEXT: Record<number, string> = {
-  1: "illegal function (or writes refused: local mode / client not in allowWriteFrom)",
-  2: "illegal data address",
-  3: "illegal data value",
-  6: "server busy",
-};
-
-function fail(err: unknown, what: string): never {
-  const e = err as { modbusCode?: number; message?: string; errno?: string };
-  if (typeof e.modbusCode === "number")
-    throw new BmsError(
-      "COMMS",
-      `${what}: exception 0x0${e.modbusCode.toString(16)} ${EXCEPTION_TEXT[e.modbusCode] ?? ""}`.trim(),
-      { cause: err },
-    );
-  throw new BmsError("COMMS", `${what}: ${e.message ?? String(err)}`, { cause: err });
-}
-
-function int(v: string | undefined, name: string, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new BmsError("USAGE", `--${name} must be an integer ${min}–${max}\n${USAGE}`);
-  return n;
-}
-
-async function connect(values: Record<string, string | boolean | undefined>): Promise<ModbusClient> {
-  let mod: { default: new () => ModbusClient };
-  try {
-    mod = (await import("modbus-serial")) as unknown as { default: new () => ModbusClient };
-  } catch (err) {
-    throw new BmsError(
-      "NATIVE_MODULE_MISSING",
-      "the modbus-serial client is not installed (npm install modbus-serial)",
-      { cause: err },
-    );
+/** The target and client options the flags name; flag errors come before loading the client. */
+function connect(values: Readonly<Record<string, string | boolean | undefined>>): Promise<ModbusClient> {
+  const unitId = int(values.unit, "unit", 1, 0, 255);
+  const timeoutMs = int(values.timeout, "timeout", 2000, 50, 60_000);
+  let target: ModbusTarget;
+  if (typeof values.rtu === "string") {
+    const parity = typeof values.parity === "string" ? values.parity : "even";
+    if (parity !== "even" && parity !== "odd" && parity !== "none")
+      throw usageError("--parity must be even, odd or none", USAGE);
+    target = {
+      kind: "rtu",
+      path: values.rtu,
+      baudRate: int(values.baud, "baud", 19200, 300, 4_000_000),
+      parity,
+      stopBits: int(values["stop-bits"], "stop-bits", 1, 1, 2),
+    };
+  } else {
+    const host = typeof values.host === "string" ? values.host : "127.0.0.1";
+    target = { kind: "tcp", host, port: int(values.port, "port", 1502, 1, 65535) };
   }
-  const client = new mod.default();
-  const unit = int(values.unit as string | undefined, "unit", 1, 0, 255);
-  const timeout = int(values.timeout as string | undefined, "timeout", 2000, 50, 60_000);
-  try {
-    if (typeof values.rtu === "string") {
-      const parity = (values.parity as string | undefined) ?? "even";
-      if (!["even", "odd", "none"].includes(parity))
-        throw new BmsError("USAGE", `--parity must be even, odd or none\n${USAGE}`);
-      await client.connectRTUBuffered(values.rtu, {
-        baudRate: int(values.baud as string | undefined, "baud", 19200, 300, 4_000_000),
-        parity,
-        stopBits: int(values["stop-bits"] as string | undefined, "stop-bits", 1, 1, 2),
-        dataBits: 8,
-      });
-    } else {
-      const host = (values.host as string | undefined) ?? "127.0.0.1";
-      await client.connectTCP(host, { port: int(values.port as string | undefined, "port", 1502, 1, 65535) });
-    }
-  } catch (err) {
-    if (err instanceof BmsError) throw err;
-    fail(err, "cannot connect");
-  }
-  client.setID(unit);
-  client.setTimeout(timeout);
-  return client;
+  return openModbusClient(target, { unitId, timeoutMs });
 }
 
 const fmt = (v: number | null, scale: number, digits: number, unit: string): string =>
@@ -117,38 +72,27 @@ function statusLines(d: ReturnType<typeof decodeUpsBlock>): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        unit: { type: "string" },
-        timeout: { type: "string" },
-        rtu: { type: "string" },
-        baud: { type: "string" },
-        parity: { type: "string" },
-        "stop-bits": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new BmsError("USAGE", `${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      host: { type: "string" },
+      port: { type: "string" },
+      unit: { type: "string" },
+      timeout: { type: "string" },
+      rtu: { type: "string" },
+      baud: { type: "string" },
+      parity: { type: "string" },
+      "stop-bits": { type: "string" },
+      json: { type: "boolean" },
+    },
+    USAGE,
+  );
   const [cmd, arg] = positionals;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const known = ["status", "cells", "reset-alarms", "connect", "disconnect", "heartbeat"];
   if (!cmd || !known.includes(cmd))
-    throw new BmsError("USAGE", `unknown or missing modbus command ${cmd ?? ""}\n${USAGE}`);
+    throw usageError(`unknown or missing modbus command ${cmd ?? ""}`.trim(), USAGE);
   const json = values.json === true;
-  const client = await connect(values as Record<string, string | boolean | undefined>);
+  const client = await connect(values);
   try {
     if (cmd === "status") {
       const regs = await client.readHoldingRegisters(0, 64).catch((e) => fail(e, "read 0–63"));

@@ -4,12 +4,12 @@
  * per cell or for the pack) and prints CSV to stdout so users can check the tuning.
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { CELL_PRESET_IDS, CELL_PRESETS, type CellPresetId } from "../config/cells.js";
 import { parseConfigText } from "../config/load.js";
 import { BmsError } from "../core/errors.js";
 import { parseReplayCsv } from "../monitor/csv.js";
 import { replay } from "../monitor/replay.js";
+import { parseCommandArgs, rangedFlag, usageError } from "./args.js";
 
 const USAGE = `usage: ups-bms replay FILE.csv --cell PRESET [options]
 
@@ -29,33 +29,20 @@ model_voltage_v, runtime_s, anchor.`;
 const HEADER =
   "time_s,current_a,cell_voltage_v,soc_pct,reported_soc_pct,soc_sigma_pct,model_voltage_v,runtime_s,anchor";
 
-function num(name: string, v: unknown, lo: number, hi: number): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (typeof v !== "string" || !Number.isFinite(x) || x < lo || x > hi)
-    throw new BmsError("USAGE", `--${name} must be a number in ${lo}..${hi}, got ${JSON.stringify(v)}`);
-  return x;
-}
-
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        cell: { type: "string" },
-        "initial-soc": { type: "string" },
-        estimator: { type: "string" },
-        series: { type: "string" },
-        capacity: { type: "string" },
-        config: { type: "string" },
-        every: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new BmsError("USAGE", `${(err as Error).message}\n${USAGE}`);
-  }
+  return parseCommandArgs(
+    argv,
+    {
+      cell: { type: "string" },
+      "initial-soc": { type: "string" },
+      estimator: { type: "string" },
+      series: { type: "string" },
+      capacity: { type: "string" },
+      config: { type: "string" },
+      every: { type: "string" },
+    },
+    USAGE,
+  );
 }
 
 async function monitorSection(path: string): Promise<Record<string, unknown>> {
@@ -77,15 +64,11 @@ async function monitorSection(path: string): Promise<Record<string, unknown>> {
 
 export async function main(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(argv);
-  if (v.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const [file, ...extra] = positionals;
-  if (!file) throw new BmsError("USAGE", `replay needs a CSV file\n${USAGE}`);
-  if (extra.length > 0) throw new BmsError("USAGE", `unexpected argument ${JSON.stringify(extra[0])}`);
+  if (!file) throw usageError("replay needs a CSV file", USAGE);
+  if (extra.length > 0) throw usageError(`unexpected argument ${JSON.stringify(extra[0])}`, USAGE);
   const cell = v.cell;
-  if (!cell || !(CELL_PRESET_IDS as string[]).includes(cell))
+  if (typeof cell !== "string" || !(CELL_PRESET_IDS as string[]).includes(cell))
     throw new BmsError(
       "USAGE",
       `--cell must be one of ${CELL_PRESET_IDS.join(", ")}, got ${JSON.stringify(cell ?? "")}`,
@@ -94,11 +77,11 @@ export async function main(argv: string[]): Promise<number> {
   const est = v.estimator ?? (preset.chemistry === "nmc" ? "ekf" : "coulomb");
   if (est !== "coulomb" && est !== "ekf")
     throw new BmsError("USAGE", `--estimator must be coulomb or ekf, got ${JSON.stringify(est)}`);
-  const initialSocPct = num("initial-soc", v["initial-soc"], 0, 100);
-  const series = num("series", v.series, 1, 256) ?? 1;
-  const capacityAh = num("capacity", v.capacity, 0.001, 10_000);
-  const every = Math.round(num("every", v.every, 1, 1e9) ?? 1);
-  const config = v.config === undefined ? undefined : await monitorSection(v.config);
+  const initialSocPct = rangedFlag("initial-soc", v["initial-soc"], { min: 0, max: 100 });
+  const series = rangedFlag("series", v.series, { min: 1, max: 256 }) ?? 1;
+  const capacityAh = rangedFlag("capacity", v.capacity, { min: 0.001, max: 10_000 });
+  const every = Math.round(rangedFlag("every", v.every, { min: 1, max: 1e9 }) ?? 1);
+  const config = typeof v.config === "string" ? await monitorSection(v.config) : undefined;
 
   let text: string;
   try {

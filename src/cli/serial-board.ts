@@ -13,7 +13,7 @@ import type { SerialLink } from "../hal/serial.js";
 import { simulationBehindBoards } from "../hal/serial/factory.js";
 import { createSimulatedBoards } from "../hal/serial/sim-board.js";
 import { RealClock } from "../time/clock.js";
-import { parseCommandArgs } from "./args.js";
+import { noPositionals, parseCommandArgs, rangedFlag, usageError } from "./args.js";
 
 const USAGE =
   "ups-bms serial-board --port PATH [--boards ADDR:CELLS,...] [--baud N] [--config FILE] [--watchdog-ms N]";
@@ -39,11 +39,9 @@ export async function main(argv: string[], options: { signal?: AbortSignal } = {
     },
     USAGE,
   );
-  if (positionals.length > 0)
-    throw new BmsError("USAGE", `unexpected argument ${JSON.stringify(positionals[0])}; usage: ${USAGE}`);
+  noPositionals(positionals, USAGE);
   const port = values.port;
-  if (typeof port !== "string" || port === "")
-    throw new BmsError("USAGE", `--port is required; usage: ${USAGE}`);
+  if (typeof port !== "string" || port === "") throw usageError("--port is required", USAGE);
 
   let config: BmsConfig;
   if (typeof values.config === "string") {
@@ -61,10 +59,8 @@ export async function main(argv: string[], options: { signal?: AbortSignal } = {
   }
   const afe = config.afe;
   if (afe.kind !== "serial") throw new BmsError("INTERNAL", "serial config expected");
-  const baudRate = typeof values.baud === "string" ? Number(values.baud) : afe.baudRate;
-  if (!Number.isInteger(baudRate) || baudRate <= 0) throw new BmsError("USAGE", `--baud: not a baud rate`);
-  const watchdogMs = typeof values["watchdog-ms"] === "string" ? Number(values["watchdog-ms"]) : undefined;
-  if (watchdogMs !== undefined && !(watchdogMs > 0)) throw new BmsError("USAGE", "--watchdog-ms must be > 0");
+  const baudRate = rangedFlag("baud", values.baud, { integer: true, positive: true }) ?? afe.baudRate;
+  const watchdogMs = rangedFlag("watchdog-ms", values["watchdog-ms"], { positive: true });
 
   const logger = createLogger("serial-board", config.log.level);
   const clock = new RealClock();

@@ -6,8 +6,9 @@ import { BmsError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
 import { runScenario, type SimLine } from "../hal/sim/runner.js";
 import { loadScenarioFile, readJsonFile } from "../hal/sim/scenario-file.js";
+import { noPositionals, parseCommandArgs, rangedFlag, usageError } from "./args.js";
 
-const USAGE = "usage: ups-bms sim --scenario FILE [--config FILE] [--every S]";
+const USAGE = "ups-bms sim --scenario FILE [--config FILE] [--every S]";
 
 interface Args {
   scenario: string;
@@ -15,29 +16,20 @@ interface Args {
   everyS: number | undefined;
 }
 
-function parseArgs(argv: string[]): Args | null {
-  let scenario: string | null = null;
-  let config: string | null = null;
-  let everyS: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new BmsError("USAGE", `${a} needs a value. ${USAGE}`);
-      return v;
-    };
-    if (a === "--help" || a === "-h") return null;
-    else if (a === "--scenario") scenario = value();
-    else if (a === "--config") config = value();
-    else if (a === "--every") {
-      const v = value();
-      everyS = Number(v);
-      if (!(everyS > 0))
-        throw new BmsError("USAGE", `--every needs a positive number of seconds, got "${v}"`);
-    } else throw new BmsError("USAGE", `unknown argument "${a}". ${USAGE}`);
-  }
-  if (scenario === null) throw new BmsError("USAGE", `--scenario is required. ${USAGE}`);
-  return { scenario, config, everyS };
+function parseArgs(argv: string[]): Args {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { scenario: { type: "string" }, config: { type: "string" }, every: { type: "string" } },
+    USAGE,
+  );
+  noPositionals(positionals, USAGE);
+  const scenario = values.scenario;
+  if (typeof scenario !== "string") throw usageError("--scenario is required", USAGE);
+  return {
+    scenario,
+    config: typeof values.config === "string" ? values.config : null,
+    everyS: rangedFlag("every", values.every, { positive: true }),
+  };
 }
 
 /** Buffers lines so that a long run is not one syscall per record. */
@@ -61,10 +53,6 @@ function lineWriter() {
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  if (args === null) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   const { scenario, profiles } = loadScenarioFile(args.scenario);
   const baseConfig = args.config === null ? undefined : readJsonFile(args.config, "CONFIG_INVALID");
   const out = lineWriter();

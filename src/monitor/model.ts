@@ -3,7 +3,7 @@
  * (src/config/cells.ts, cell-model.md §2.1), evaluated cheaply for the estimators.
  * Current here is the cell current in A, positive when charging.
  */
-import { type CellPreset, interpolate, ocvMv } from "../config/cells.js";
+import { type CellPreset, interpolate, ocvMv, ocvSlopeMvPerPct } from "../config/cells.js";
 
 const R_GAS = 8.314;
 
@@ -33,11 +33,7 @@ export function createCellModel(preset: CellPreset): CellModel {
     preset,
     ocvMv: (socPct, tempC) =>
       ocvMv(ocv, socPct) + ((tempC - 25) * interpolate(dudt.socPct, dudt.value, socPct)) / 1000,
-    slopeMvPerPct: (socPct) => {
-      const lo = Math.max(0, socPct - 0.5);
-      const hi = Math.min(100, socPct + 0.5);
-      return (ocvMv(ocv, hi) - ocvMv(ocv, lo)) / (hi - lo);
-    },
+    slopeMvPerPct: (socPct) => ocvSlopeMvPerPct(ocv, socPct),
     r0Ohm: (socPct, tempC) =>
       (preset.r0MilliOhm / 1000) * interpolate(rf.socPct, rf.value, socPct) * arrhenius(tempC),
     rFactor: (socPct, tempC) => interpolate(rf.socPct, rf.value, socPct) * arrhenius(tempC),

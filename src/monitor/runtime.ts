@@ -5,7 +5,7 @@
  * runs it every few seconds and counts down in between.
  */
 import { ocvMv } from "../config/cells.js";
-import type { CellModel } from "./model.js";
+import { type CellModel, type Polarisation, stepPolarisation } from "./model.js";
 
 export interface RuntimeInput {
   readonly socPct: number;
@@ -30,35 +30,27 @@ export interface RuntimeInput {
 export function simulateRuntimeS(model: CellModel, x: RuntimeInput): number {
   const p = model.preset;
   if (!(x.powerW > 0) || x.cellCount <= 0) return Number.NaN;
-  const r1n = (p.r1MilliOhm / 1000) * x.rScale;
-  const r2n = (p.r2MilliOhm / 1000) * x.rScale;
   // Rough first guess of the runtime decides the step: about 300 steps, 1–30 s each.
   const vNom = ocvMv(p.ocv, 50) / 1000;
   const guessS = ((x.socPct / 100) * x.capacityAh * vNom * x.cellCount * 3600) / x.powerW;
   const dt = Math.min(30, Math.max(1, guessS / 300));
-  const a1 = Math.exp(-dt / p.tau1S);
-  const a2 = Math.exp(-dt / p.tau2S);
   let soc = x.socPct;
-  let v1 = x.v1;
-  let v2 = x.v2;
-  let h = x.hystMv;
-  // Hysteresis decays towards the discharge branch at Plett's rate.
-  const hGamma = p.hysteresisGamma;
+  // The shared model keeps hysteresis in V around the branch midpoint; the input is relative
+  // to the discharge branch, so shift it once. Discharge then decays it towards the table.
+  const pol: Polarisation = { v1: x.v1, v2: x.v2, h: (x.hystMv - p.hysteresisMv) / 1000 };
   let t = 0;
   let iA = -x.powerW / (x.cellCount * vNom);
   let prevMargin = Number.NaN;
   while (t < x.maxS) {
     const rf = model.rFactor(Math.max(0, soc), x.tempC);
     const r0 = model.r0Ohm(soc, x.tempC) * x.rScale;
-    const r1 = r1n * rf;
-    const r2 = r2n * rf;
-    const ocv = model.ocvMv(soc, x.tempC) + h;
+    const ocv = model.ocvMv(soc, x.tempC) + p.hysteresisMv + pol.h * 1000;
     // Constant power: solve I·V(I) = −P per cell with one fixed-point refinement.
     for (let k = 0; k < 2; k++) {
-      const vCell = (ocv + 1000 * (iA * r0 + v1 + v2)) / 1000;
+      const vCell = (ocv + 1000 * (iA * r0 + pol.v1 + pol.v2)) / 1000;
       iA = -x.powerW / (x.cellCount * Math.max(vCell, 0.5));
     }
-    const vMinCell = ocv + 1000 * (iA * r0 + v1 + v2) + x.minCellOffsetMv;
+    const vMinCell = ocv + 1000 * (iA * r0 + pol.v1 + pol.v2) + x.minCellOffsetMv;
     const margin = vMinCell - x.cutoffMv;
     if (margin <= 0 || soc <= 0) {
       if (t === 0) return 0;
@@ -68,9 +60,7 @@ export function simulateRuntimeS(model: CellModel, x: RuntimeInput): number {
     }
     prevMargin = margin;
     soc += (iA * dt * 100) / (3600 * x.capacityAh);
-    v1 = a1 * v1 + r1 * (1 - a1) * iA;
-    v2 = a2 * v2 + r2 * (1 - a2) * iA;
-    if (hGamma > 0) h *= Math.exp(-Math.abs((iA * hGamma * dt) / (3600 * x.capacityAh)));
+    stepPolarisation(pol, p, iA, dt, x.rScale * rf, x.capacityAh);
     t += dt;
   }
   return x.maxS;

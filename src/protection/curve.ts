@@ -1,15 +1,18 @@
+import { interpolate } from "../config/cells.js";
+
 /** A piecewise-linear derating curve: `[x, fraction]` points with ascending x, flat beyond the ends. */
 export type Curve = readonly (readonly [number, number])[];
 
-export function curveAt(points: Curve, x: number): number {
-  const first = points[0]!;
-  if (x <= first[0]) return first[1];
-  for (let i = 1; i < points.length; i++) {
-    const p = points[i]!;
-    if (x <= p[0]) {
-      const q = points[i - 1]!;
-      return q[1] + ((p[1] - q[1]) * (x - q[0])) / (p[0] - q[0]);
-    }
-  }
-  return points[points.length - 1]![1];
+/** A curve split into x and y arrays once per config, so a tick evaluates it without allocating. */
+export interface CompiledCurve {
+  readonly xs: readonly number[];
+  readonly ys: readonly number[];
+}
+
+export function compileCurve(points: Curve): CompiledCurve {
+  return { xs: points.map((p) => p[0]), ys: points.map((p) => p[1]) };
+}
+
+export function curveAt(curve: CompiledCurve, x: number): number {
+  return interpolate(curve.xs, curve.ys, x);
 }

@@ -25,6 +25,7 @@ export function limitTo(t: Target, max: number, fraction: number, binding: strin
 
 export function chargeCurveTargets(
   config: BmsConfig,
+  rules: Rules,
   t: Target,
   maxCellMv: number,
   minTempDeciC: number,
@@ -32,29 +33,32 @@ export function chargeCurveTargets(
   socPct: number,
 ): void {
   const c = config.protection.charge;
+  const k = rules.curves;
   const max = c.maxChargeCurrentMa;
   t.value = max;
   t.binding = "config";
-  if (!Number.isNaN(maxCellMv)) limitTo(t, max, curveAt(c.cclByCellMv, maxCellMv), "cell_voltage");
-  if (!Number.isNaN(minTempDeciC)) limitTo(t, max, curveAt(c.cclByTempDeciC, minTempDeciC), "temperature");
-  if (!Number.isNaN(maxTempDeciC)) limitTo(t, max, curveAt(c.cclByTempDeciC, maxTempDeciC), "temperature");
-  if (Number.isFinite(socPct)) limitTo(t, max, curveAt(c.cclBySocPct, socPct), "soc");
+  if (!Number.isNaN(maxCellMv)) limitTo(t, max, curveAt(k.cclByCellMv, maxCellMv), "cell_voltage");
+  if (!Number.isNaN(minTempDeciC)) limitTo(t, max, curveAt(k.cclByTempDeciC, minTempDeciC), "temperature");
+  if (!Number.isNaN(maxTempDeciC)) limitTo(t, max, curveAt(k.cclByTempDeciC, maxTempDeciC), "temperature");
+  if (Number.isFinite(socPct)) limitTo(t, max, curveAt(k.cclBySocPct, socPct), "soc");
 }
 
 export function dischargeCurveTargets(
   config: BmsConfig,
+  rules: Rules,
   t: Target,
   minCellMv: number,
   minTempDeciC: number,
   maxTempDeciC: number,
 ): void {
   const c = config.protection.charge;
+  const k = rules.curves;
   const max = c.maxDischargeCurrentMa;
   t.value = max;
   t.binding = "config";
-  if (!Number.isNaN(minCellMv)) limitTo(t, max, curveAt(c.dclByCellMv, minCellMv), "cell_voltage");
-  if (!Number.isNaN(minTempDeciC)) limitTo(t, max, curveAt(c.dclByTempDeciC, minTempDeciC), "temperature");
-  if (!Number.isNaN(maxTempDeciC)) limitTo(t, max, curveAt(c.dclByTempDeciC, maxTempDeciC), "temperature");
+  if (!Number.isNaN(minCellMv)) limitTo(t, max, curveAt(k.dclByCellMv, minCellMv), "cell_voltage");
+  if (!Number.isNaN(minTempDeciC)) limitTo(t, max, curveAt(k.dclByTempDeciC, minTempDeciC), "temperature");
+  if (!Number.isNaN(maxTempDeciC)) limitTo(t, max, curveAt(k.dclByTempDeciC, maxTempDeciC), "temperature");
 }
 
 /**
@@ -180,14 +184,14 @@ export function nextLimits(
     voltageTarget(config, target, x.full, x.maxCellMv, x.sumCellsMv);
     cvl = ramp(cvl, target.value, target.binding, x.elapsedMs, cc.increaseHoldMs, cc.cvlRampMvPerS * n);
 
-    chargeCurveTargets(config, target, x.maxCellMv, x.minTempDeciC, x.maxTempDeciC, x.socPct);
+    chargeCurveTargets(config, rules, target, x.maxCellMv, x.minTempDeciC, x.maxTempDeciC, x.socPct);
     if (x.chargeAlarm !== null) limitTo(target, cc.maxChargeCurrentMa, cc.alarmDerateFraction, x.chargeAlarm);
     cap(target, x.remoteCclMa, "remote");
     if (x.deepLatched) limitTo(target, cc.maxChargeCurrentMa, rules.deepChargeFraction, "deep_discharge");
     block(target, x.chargeFault);
     ccl = ramp(ccl, target.value, target.binding, x.elapsedMs, cc.increaseHoldMs, cc.rampMaPerS);
 
-    dischargeCurveTargets(config, target, x.minCellMv, x.minTempDeciC, x.maxTempDeciC);
+    dischargeCurveTargets(config, rules, target, x.minCellMv, x.minTempDeciC, x.maxTempDeciC);
     if (x.dischargeAlarm !== null)
       limitTo(target, cc.maxDischargeCurrentMa, cc.alarmDerateFraction, x.dischargeAlarm);
     cap(target, x.remoteDclMa, "remote");

@@ -5,6 +5,7 @@
 import type { BmsConfig } from "../config/schema.js";
 import type { Level, Quantity } from "../config/levels.js";
 import type { FaultLevel } from "../core/faults.js";
+import { type CompiledCurve, compileCurve } from "./curve.js";
 
 export const PROTECTED_CODES = [
   "cell_ov",
@@ -61,8 +62,18 @@ export interface SlotRule {
   readonly faultBinding: string;
 }
 
+/** The derating curves of `protection.charge`, split for evaluation. */
+export interface CompiledCurves {
+  readonly cclByCellMv: CompiledCurve;
+  readonly dclByCellMv: CompiledCurve;
+  readonly cclByTempDeciC: CompiledCurve;
+  readonly dclByTempDeciC: CompiledCurve;
+  readonly cclBySocPct: CompiledCurve;
+}
+
 export interface Rules {
   readonly slots: readonly SlotRule[];
+  readonly curves: CompiledCurves;
   readonly cells: number;
   readonly retries: number;
   readonly backoffMs: readonly number[];
@@ -211,8 +222,16 @@ export function compileRules(config: BmsConfig): Rules {
       true,
     ),
   ];
+  const ch = p.charge;
   return {
     slots,
+    curves: {
+      cclByCellMv: compileCurve(ch.cclByCellMv),
+      dclByCellMv: compileCurve(ch.dclByCellMv),
+      cclByTempDeciC: compileCurve(ch.cclByTempDeciC),
+      dclByTempDeciC: compileCurve(ch.dclByTempDeciC),
+      cclBySocPct: compileCurve(ch.cclBySocPct),
+    },
     cells: config.pack.cellsInSeries,
     retries: p.overcurrentLatch.retries,
     backoffMs: p.overcurrentLatch.backoffMs,

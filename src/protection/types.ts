@@ -1,5 +1,6 @@
 import type { FaultCode, FaultLevel } from "../core/faults.js";
 import type { FetState } from "../core/fets.js";
+import type { ChargeLimits } from "../core/limits.js";
 
 export const BMS_STATES = ["init", "standby", "charging", "discharging", "fault", "shutdown"] as const;
 export type BmsState = (typeof BMS_STATES)[number];
@@ -19,15 +20,7 @@ export interface ActiveFault {
   readonly detail?: string;
 }
 
-/** What limits the charger/inverter may use, and which constraint binds each. */
-export interface ChargeLimits {
-  readonly cvlMv: number;
-  readonly cclMa: number;
-  readonly dclMa: number;
-  readonly cvlBinding: string;
-  readonly cclBinding: string;
-  readonly dclBinding: string;
-}
+export type { ChargeLimits } from "../core/limits.js";
 
 /** The protection verdict of one tick, as published. */
 export interface ProtectionView {

@@ -4,18 +4,13 @@ import { buildMap } from "../../src/comms/map.js";
 import { ModbusEngine } from "../../src/comms/pdu.js";
 import { RtuFramer } from "../../src/comms/rtu.js";
 import { silentLogger } from "../../src/core/logger.js";
+import { Prng } from "../../src/hal/sim/prng.js";
 import { FakeSource, fixtureSnapshot, pdu, testConfig } from "./fixture.js";
 
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The simulator's seeded generator, so a failure can be replayed from its seed. */
+function rng(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 const SEEDS = [

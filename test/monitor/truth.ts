@@ -5,16 +5,12 @@
  */
 import { CELL_PRESETS, type CellPresetId, ocvMv } from "../../src/config/cells.js";
 import type { Sample } from "../../src/hal/afe.js";
+import { Prng } from "../../src/hal/sim/prng.js";
 
+/** A uniform [0, 1) stream from the simulator's seeded generator, so a failure replays from its seed. */
 export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 export function gauss(rnd: () => number): number {

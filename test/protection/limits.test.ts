@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/schema.js";
-import { curveAt } from "../../src/protection/curve.js";
+import { type Curve, compileCurve, curveAt as curveAtCompiled } from "../../src/protection/curve.js";
 import { Rig, TICK_MS } from "./rig.js";
 
 const config = parseConfig({});
 const c = config.protection.charge;
 const n = config.pack.cellsInSeries;
+const curveAt = (points: Curve, x: number): number => curveAtCompiled(compileCurve(points), x);
 
 describe("derating curves", () => {
   it("interpolates between points and is flat beyond the ends", () => {

@@ -9,7 +9,7 @@
  * diode and loses `bodyDiodeV` (the bus sees a lower voltage, the board heats). So an open charge
  * FET blocks charging but the pack can still carry the UPS load, and vice versa.
  */
-import type { ChargeLimits } from "../../protection/types.js";
+import type { ChargeLimits } from "../../core/limits.js";
 import type { StringSums } from "./cell.js";
 import type { ProfileCursor } from "./profile.js";
 

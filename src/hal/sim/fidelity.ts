@@ -4,11 +4,12 @@
  * benchmark with the About:Energy drive cycles.
  */
 import type { CellPresetId } from "../../config/cells.js";
+import { readNumericCsv } from "../../core/csv.js";
 import { parseConfig } from "../../config/schema.js";
 import { silentLogger } from "../../core/logger.js";
 import { ManualClock } from "../../time/clock.js";
 import { createSimulation } from "./index.js";
-import { parseCurrentProfileCsv } from "./profile.js";
+import { PROFILE_CSV, parseCurrentProfileCsv, profileFromCsv } from "./profile.js";
 
 export interface FidelityResult {
   readonly rmseMv: number;
@@ -36,12 +37,9 @@ export function replayFidelity(
   capacityAh: number,
   minSocPct = 10,
 ): FidelityResult {
-  const profile = parseCurrentProfileCsv(csv, preset);
-  const measured: number[] = [];
-  for (const line of csv.split(/\r?\n/).slice(1)) {
-    const cols = line.split(",");
-    if (cols.length >= 3) measured.push(Number(cols[2]));
-  }
+  const table = readNumericCsv(csv, preset, { ...PROFILE_CSV, minColumns: 3, columns: 3 });
+  const profile = profileFromCsv(table, preset);
+  const measured = table.rows.map((r) => r.values[2]!);
   const config = parseConfig({
     pack: { cellPreset: preset, cellsInSeries: 2 },
     afe: {

@@ -12,7 +12,7 @@ import type { BmsConfig } from "../../config/schema.js";
 import { BmsError } from "../../core/errors.js";
 import type { FetState } from "../../core/fets.js";
 import type { Logger } from "../../core/logger.js";
-import type { ChargeLimits } from "../../protection/types.js";
+import type { ChargeLimits } from "../../core/limits.js";
 import type { Clock } from "../../time/clock.js";
 import type { AfeDriver } from "../afe.js";
 import type { PackPort } from "../pack.js";

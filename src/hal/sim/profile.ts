@@ -1,5 +1,5 @@
 /** Current profiles for replay: a CSV of (time s, current A), positive current charging. */
-import { BmsError } from "../../core/errors.js";
+import { type NumericCsv, type NumericCsvOptions, readNumericCsv } from "../../core/csv.js";
 
 export interface CurrentProfile {
   readonly timesS: Float64Array;
@@ -8,41 +8,30 @@ export interface CurrentProfile {
   readonly source: string;
 }
 
+/** How a profile CSV is read: `time s, current A`, one optional header line, extra columns ignored. */
+export const PROFILE_CSV: NumericCsvOptions = {
+  header: "optional",
+  minColumns: 2,
+  describe: "time s, current A",
+  columns: 2,
+};
+
+/** The profile in a parsed CSV (columns 0 and 1), times shifted to start at 0. */
+export function profileFromCsv(csv: NumericCsv, source: string): CurrentProfile {
+  const t0 = csv.rows[0]!.values[0]!;
+  return {
+    timesS: Float64Array.from(csv.rows, (r) => r.values[0]! - t0),
+    currentsA: Float64Array.from(csv.rows, (r) => r.values[1]!),
+    source,
+  };
+}
+
 /**
  * Parses `time,current` rows (extra columns ignored; one header line allowed). Times must rise.
  * The current is held from each row until the next (as a cycler does).
  */
 export function parseCurrentProfileCsv(text: string, source = "inline"): CurrentProfile {
-  const times: number[] = [];
-  const currents: number[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let ln = 0; ln < lines.length; ln++) {
-    const line = lines[ln]!.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const cols = line.split(/[,;\t]/);
-    const t = Number(cols[0]);
-    const i = Number(cols[1]);
-    if (cols.length < 2 || !Number.isFinite(t) || !Number.isFinite(i)) {
-      if (times.length === 0 && ln === lines.findIndex((l) => l.trim() !== "")) continue; // header
-      throw new BmsError("CSV_INVALID", `${source}:${ln + 1}: expected "time_s,current_a", got "${line}"`, {
-        path: `${source}:${ln + 1}`,
-      });
-    }
-    if (times.length > 0 && !(t > times[times.length - 1]!)) {
-      throw new BmsError("CSV_INVALID", `${source}:${ln + 1}: time ${t} does not rise`, {
-        path: `${source}:${ln + 1}`,
-      });
-    }
-    times.push(t);
-    currents.push(i);
-  }
-  if (times.length === 0) throw new BmsError("CSV_INVALID", `${source}: no data rows`, { path: source });
-  const t0 = times[0]!;
-  return {
-    timesS: Float64Array.from(times, (t) => t - t0),
-    currentsA: Float64Array.from(currents),
-    source,
-  };
+  return profileFromCsv(readNumericCsv(text, source, PROFILE_CSV), source);
 }
 
 /** Cursor over a profile that moves forward in time without searching from the start. */
