@@ -98,14 +98,14 @@ export interface Rules {
  * enter: it gets one that software never raises (`limit` ±∞) and that clears at the
  * highest configured reset, or at `fallbackReset`.
  */
-function levels(q: Quantity, dir: 1 | -1, fallbackReset: number, fallback?: Level): (Level | null)[] {
-  const trip = q.trip ??
-    fallback ?? {
-      limit: dir > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
-      reset: q.alarm?.reset ?? q.warning?.reset ?? fallbackReset,
-      delayMs: 0,
-      recoveryDelayMs: 5000,
-    };
+/** A quantity without a trip level never trips (the config requires one where the AFE needs it). */
+function levels(q: Quantity, dir: 1 | -1, fallbackReset: number): (Level | null)[] {
+  const trip = q.trip ?? {
+    limit: dir > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY,
+    reset: q.alarm?.reset ?? q.warning?.reset ?? fallbackReset,
+    delayMs: 0,
+    recoveryDelayMs: 5000,
+  };
   return [q.warning ?? null, q.alarm ?? null, trip];
 }
 const tripOnly = (l: Level): (Level | null)[] => [null, null, l];
@@ -143,34 +143,8 @@ export function compileRules(config: BmsConfig): Rules {
     // Over-voltage never blocks discharging; under-voltage never blocks charging.
     slot("cell_ov", 1, V_MAX_CELL, levels(p.cellOv, 1, p.cellOv.trip?.reset ?? 0), "plain", true, false),
     slot("cell_uv", -1, V_MIN_CELL, levels(p.cellUv, -1, 0), "plain", false, true),
-    slot(
-      "oc_charge",
-      1,
-      V_CHG_CURRENT,
-      levels(p.ocCharge, 1, 0, {
-        limit: p.charge.maxChargeCurrentMa * 2,
-        reset: p.charge.maxChargeCurrentMa,
-        delayMs: 1000,
-        recoveryDelayMs: 5000,
-      }),
-      "retry",
-      true,
-      false,
-    ),
-    slot(
-      "oc_discharge",
-      1,
-      V_DSG_CURRENT,
-      levels(p.ocDischarge, 1, 0, {
-        limit: p.shortCircuit.limitMa / 2,
-        reset: p.shortCircuit.limitMa / 4,
-        delayMs: 320,
-        recoveryDelayMs: 5000,
-      }),
-      "retry",
-      false,
-      true,
-    ),
+    slot("oc_charge", 1, V_CHG_CURRENT, levels(p.ocCharge, 1, 0), "retry", true, false),
+    slot("oc_discharge", 1, V_DSG_CURRENT, levels(p.ocDischarge, 1, 0), "retry", false, true),
     // A short circuit opens both paths: nothing conducts until it is understood.
     slot(
       "short_circuit",
