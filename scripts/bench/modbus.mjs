@@ -96,6 +96,74 @@ async function pymodbusServer(port) {
   };
 }
 
+/** Compiles the libmodbus client; null when gcc or libmodbus-dev is missing. */
+function buildLibmodbusClient() {
+  if (!existsSync("/usr/include/modbus/modbus.h")) return null;
+  const dir = mkdtempSync(join(tmpdir(), "bench-lm-"));
+  const exe = join(dir, "client");
+  const src = new URL("./libmodbus-client.c", import.meta.url).pathname;
+  return new Promise((resolve) => {
+    const cc = spawn("gcc", ["-O2", "-o", exe, src, "-lmodbus"], { stdio: "ignore" });
+    cc.on("error", () => resolve(null));
+    cc.on("close", (code) => resolve(code === 0 ? exe : null));
+  });
+}
+
+function runLibmodbus(exe, port, addr, seconds) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(exe, ["127.0.0.1", String(port), String(addr), String(seconds)]);
+    let out = "";
+    p.stdout.on("data", (d) => {
+      out += d;
+    });
+    p.on("close", (code) => {
+      const [reads, bad, s] = out.trim().split(" ").map(Number);
+      if (code !== 0 || !(s > 0)) reject(new Error(`libmodbus client exited ${code}`));
+      else resolve({ reads, bad, perS: reads / s });
+    });
+  });
+}
+
+const ECHO = `
+const net = require("node:net");
+const reply = Buffer.alloc(259); reply[5] = 253; reply[6] = 1; reply[7] = 3; reply[8] = 250;
+const srv = net.createServer((s) => { s.setNoDelay(true); s.on("data", (d) => { const r = Buffer.from(reply); r[0] = d[0]; r[1] = d[1]; s.write(r); }); });
+srv.listen(0, "127.0.0.1", () => process.stdout.write(String(srv.address().port) + "\\n"));
+`;
+
+async function libmodbusComparison(ourPort) {
+  const exe = await buildLibmodbusClient();
+  if (!exe) {
+    console.log("libmodbus client: skipped (needs gcc and libmodbus-dev)");
+    return {};
+  }
+  const out = {};
+  const ours = await runLibmodbus(exe, ourPort, 40000, 3);
+  out.libmodbusClientOursReadsPerS = Math.round(ours.perS);
+  let py = "n/a";
+  try {
+    const pyPort = 20000 + Math.floor(Math.random() * 20000);
+    const srv = await pymodbusServer(pyPort);
+    try {
+      const r = await runLibmodbus(exe, pyPort, 0, 3);
+      out.libmodbusClientPymodbusReadsPerS = Math.round(r.perS);
+      py = r.perS.toFixed(0);
+    } finally {
+      srv.stop();
+    }
+  } catch {}
+  const echo = spawn(process.execPath, ["-e", ECHO]);
+  const echoPort = await new Promise((r) => echo.stdout.once("data", (d) => r(Number(String(d).trim()))));
+  const floor = await runLibmodbus(exe, echoPort, 0, 3);
+  echo.kill();
+  out.libmodbusClientEchoFloorReadsPerS = Math.round(floor.perS);
+  console.log(
+    `libmodbus client, sequential 125-register reads/s: ups-bms ${ours.perS.toFixed(0)} (${ours.bad} bad), pymodbus ${py}, ` +
+      `do-nothing echo server ${floor.perS.toFixed(0)} (the platform's round-trip floor)`,
+  );
+  return out;
+}
+
 export async function bench() {
   const { parseConfig } = await load("config/schema.js");
   const { startModbus } = await load("comms/server.js");
@@ -150,6 +218,11 @@ export async function bench() {
   } catch (err) {
     console.log(`tcp pymodbus: skipped (${err.message})`);
   }
+
+  // --- The issue's reference client (libmodbus, C), if it can be built here, against our
+  // server, pymodbus and a trivial echo server in its own process (the platform's floor: the
+  // round trip of a server that does no work at all).
+  Object.assign(results, await libmodbusComparison(port));
 
   // --- Loop tick timing at a 20 ms period: idle, then with a client polling flat out.
   const measureTicks = async (ms) => {

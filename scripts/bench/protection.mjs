@@ -8,7 +8,7 @@
  */
 import { parseConfig } from "../../dist/config/schema.js";
 import { parseScenario } from "../../dist/hal/sim/scenario.js";
-import { runScenario } from "../../dist/hal/sim/runner.js";
+import { runScenario } from "../../dist/scenario/runner.js";
 import { Prng } from "../../dist/hal/sim/prng.js";
 import { createProtection } from "../../dist/protection/protection.js";
 

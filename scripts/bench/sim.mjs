@@ -11,7 +11,7 @@ import { parseConfig } from "../../dist/config/schema.js";
 import { silentLogger } from "../../dist/core/logger.js";
 import { capacityFromC20Ah, replayFidelity } from "../../dist/hal/sim/fidelity.js";
 import { createSimulation } from "../../dist/hal/sim/index.js";
-import { runScenario } from "../../dist/hal/sim/runner.js";
+import { runScenario } from "../../dist/scenario/runner.js";
 import { parseScenario } from "../../dist/hal/sim/scenario.js";
 import { ManualClock } from "../../dist/time/clock.js";
 

@@ -4,7 +4,7 @@
  */
 import { BmsError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
-import { runScenario, type SimLine } from "../hal/sim/runner.js";
+import { runScenario, type SimLine } from "../scenario/runner.js";
 import { loadScenarioFile, readJsonFile } from "../hal/sim/scenario-file.js";
 import { noPositionals, parseCommandArgs, rangedFlag, usageError } from "./args.js";
 

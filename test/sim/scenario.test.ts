@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/sim.js";
 import { type BmsError, isBmsError } from "../../src/core/errors.js";
 import { parseCurrentProfileCsv } from "../../src/hal/sim/profile.js";
-import { runScenario, type SimLine } from "../../src/hal/sim/runner.js";
+import { runScenario, type SimLine } from "../../src/scenario/runner.js";
 import { parseScenario, type Scenario } from "../../src/hal/sim/scenario.js";
 import { loadScenarioFile } from "../../src/hal/sim/scenario-file.js";
 

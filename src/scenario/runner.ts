@@ -6,15 +6,15 @@
  * The cooperative charger hears the BMS through `simulation.setBmsLimits`, called from
  * `bms.onSnapshot` every tick, as a UPS reads CVL/CCL over its BMS link.
  */
-import { deepMerge, parseConfig } from "../../config/schema.js";
-import type { BmsEvent } from "../../core/events.js";
-import { type Logger, silentLogger } from "../../core/logger.js";
-import type { BmsSnapshot } from "../../core/snapshot.js";
-import { ManualClock } from "../../time/clock.js";
-import { createBms } from "../../wiring.js";
-import { connectUpsToBms, createSimulation, type Simulation } from "./index.js";
-import type { CurrentProfile } from "./profile.js";
-import { type Scenario, scenarioConfigOverrides } from "./scenario.js";
+import { deepMerge, parseConfig } from "../config/schema.js";
+import type { BmsEvent } from "../core/events.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import type { BmsSnapshot } from "../core/snapshot.js";
+import { ManualClock } from "../time/clock.js";
+import { createBms } from "../wiring.js";
+import { connectUpsToBms, createSimulation, type Simulation } from "../hal/sim/index.js";
+import type { CurrentProfile } from "../hal/sim/profile.js";
+import { type Scenario, scenarioConfigOverrides } from "../hal/sim/scenario.js";
 
 export type SimLine = { readonly t: number; readonly type: string } & Record<string, unknown>;
 
