@@ -3,33 +3,13 @@
  * Every attempt is a complete transaction that re-sends the register pointer, because a
  * bare re-read after a CRC error would read the registers that follow (LibreSolar #53/#55).
  */
-import { BmsError, type BmsErrorCode } from "../../core/errors.js";
+import { BmsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
+import { type BusStats, emptyBusStats, withBusRetry } from "../bus-retry.js";
 import type { I2cBus } from "../i2c.js";
 import { crc8 } from "./crc.js";
 
-export interface BusStats {
-  /** Transactions attempted, retries included. */
-  transactions: number;
-  retries: number;
-  crcErrors: number;
-  nacks: number;
-  timeouts: number;
-  /** Operations that still failed after every attempt. */
-  failures: number;
-}
-
-export const emptyBusStats = (): BusStats => ({
-  transactions: 0,
-  retries: 0,
-  crcErrors: 0,
-  nacks: 0,
-  timeouts: 0,
-  failures: 0,
-});
-
-/** A timeout or a missing bus will not heal within a retry; garbled bytes and NACKs may. */
-const RETRYABLE: ReadonlySet<BmsErrorCode> = new Set(["BUS_CRC", "BUS_NACK", "BUS_IO"]);
+export { type BusStats, emptyBusStats } from "../bus-retry.js";
 
 /** Longest data run per transaction: i2c-bus block transfers carry at most 32 bytes on the wire. */
 const MAX_WIRE_BYTES = 32;
@@ -125,27 +105,14 @@ export class Bq769x0Interface {
     });
   }
 
-  private async withRetry<T>(what: string, op: () => Promise<T>): Promise<T> {
-    let last: BmsError | null = null;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      if (attempt > 1) this.stats.retries++;
-      this.stats.transactions++;
-      try {
-        return await op();
-      } catch (err) {
-        last = err instanceof BmsError ? err : new BmsError("BUS_IO", String(err), { cause: err });
-        if (last.code === "BUS_CRC") this.stats.crcErrors++;
-        else if (last.code === "BUS_NACK") this.stats.nacks++;
-        else if (last.code === "BUS_TIMEOUT") this.stats.timeouts++;
-        if (!RETRYABLE.has(last.code)) break;
-        this.logger?.debug(() => `${what}: ${last?.code} (attempt ${attempt}/${this.maxAttempts})`);
-      }
-    }
-    this.stats.failures++;
-    const e = last ?? new BmsError("BUS_IO", `${what} failed`);
-    throw new BmsError(e.code, `bq769x0 at 0x${hex(this.address)}: ${what} failed: ${e.message}`, {
-      cause: e,
-      details: { address: this.address },
+  private withRetry<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return withBusRetry(what, op, {
+      chip: "bq769x0",
+      address: this.address,
+      maxAttempts: this.maxAttempts,
+      stats: this.stats,
+      logger: this.logger,
+      countTransactions: true,
     });
   }
 }

@@ -3,15 +3,13 @@
  * (address to 0x3E/0x3F, poll until echoed, data through the 0x40 buffer with checksum and
  * length in 0x60/0x61). Optional CRC framing. Every retry repeats the whole sequence.
  */
-import { BmsError, type BmsErrorCode } from "../../core/errors.js";
+import { BmsError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Clock } from "../../time/clock.js";
 import { crc8 } from "../bq769x0/crc.js";
-import { type BusStats, emptyBusStats } from "../bq769x0/interface.js";
+import { type BusStats, emptyBusStats, withBusRetry } from "../bus-retry.js";
 import type { I2cBus } from "../i2c.js";
 import { CMD, type DmSetting, transferChecksum } from "./registers.js";
-
-const RETRYABLE: ReadonlySet<BmsErrorCode> = new Set(["BUS_CRC", "BUS_NACK", "BUS_IO"]);
 
 export interface Bq769x2InterfaceOptions {
   readonly address: number;
@@ -163,26 +161,14 @@ export class Bq769x2Interface {
     await this.bus.writeI2cBlock(this.address, cmd, wire.length, Buffer.from(wire));
   }
 
-  private async withRetry<T>(what: string, op: () => Promise<T>): Promise<T> {
-    let last: BmsError | null = null;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      if (attempt > 1) this.stats.retries++;
-      try {
-        return await op();
-      } catch (err) {
-        last = err instanceof BmsError ? err : new BmsError("BUS_IO", String(err), { cause: err });
-        if (last.code === "BUS_CRC") this.stats.crcErrors++;
-        else if (last.code === "BUS_NACK") this.stats.nacks++;
-        else if (last.code === "BUS_TIMEOUT") this.stats.timeouts++;
-        if (!RETRYABLE.has(last.code)) break;
-        this.logger?.debug(() => `${what}: ${last?.code} (attempt ${attempt}/${this.maxAttempts})`);
-      }
-    }
-    this.stats.failures++;
-    const e = last ?? new BmsError("BUS_IO", `${what} failed`);
-    throw new BmsError(e.code, `bq76952 at 0x${hex(this.address)}: ${what} failed: ${e.message}`, {
-      cause: e,
-      details: { address: this.address },
+  private withRetry<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return withBusRetry(what, op, {
+      chip: "bq76952",
+      address: this.address,
+      maxAttempts: this.maxAttempts,
+      stats: this.stats,
+      logger: this.logger,
+      countTransactions: false,
     });
   }
 }
