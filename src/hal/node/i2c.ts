@@ -12,28 +12,11 @@ import { existsSync } from "node:fs";
 import { BmsError, type BmsErrorCode } from "../../core/errors.js";
 import type { I2cBus } from "../i2c.js";
 
-/** The subset of i2c-bus's PromisifiedBus used here (the package ships no types). */
-interface PromisifiedBus {
-  i2cWrite(
-    address: number,
-    length: number,
-    buffer: Buffer,
-  ): Promise<{ bytesWritten: number; buffer: Buffer }>;
-  i2cRead(address: number, length: number, buffer: Buffer): Promise<{ bytesRead: number; buffer: Buffer }>;
-  readI2cBlock(
-    address: number,
-    command: number,
-    length: number,
-    buffer: Buffer,
-  ): Promise<{ bytesRead: number; buffer: Buffer }>;
-  writeI2cBlock(
-    address: number,
-    command: number,
-    length: number,
-    buffer: Buffer,
-  ): Promise<{ bytesWritten: number; buffer: Buffer }>;
-  close(): Promise<void>;
-}
+/**
+ * i2c-bus's PromisifiedBus, as far as we use it (the package ships no types): our I2cBus port
+ * is that very subset, so the adapter below only adds serialisation and error mapping.
+ */
+type PromisifiedBus = I2cBus;
 
 interface I2cBusModule {
   openPromisified(busNumber: number, options?: { forceAccess: boolean }): Promise<PromisifiedBus>;
