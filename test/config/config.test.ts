@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load.js";
 import { type ConfigProblem, configJsonSchema, parseConfig } from "../../src/config/schema.js";
@@ -255,5 +256,18 @@ describe("config JSON Schema", () => {
     );
     expect(s.required).toBeUndefined();
     expect(JSON.stringify(s)).toContain('"required":["kind"]');
+  });
+});
+
+describe("shipped example configs", () => {
+  const dir = new URL("../../examples/", import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+
+  it("exist", () => {
+    expect(files.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(files)("%s validates", (f) => {
+    expect(() => parseConfigText(readFileSync(new URL(f, dir), "utf8"), f)).not.toThrow();
   });
 });
