@@ -135,16 +135,18 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
     learnedOffsetMa,
   });
 
+  // This tick's estimate events: allocated only on a tick where the estimator state changed.
+  // They replace the info log lines: the loop's listeners (run CLI, recorder, sim) report them.
+  let events: BmsEvent[] | null = null;
+  const emit = (tMs: number, what: EstimateChange, deltaPct: number, detail: string): void => {
+    const e: BmsEvent = { type: "estimate", tMs, what, socPct: soc ? soc.st.socPct : 0, deltaPct, detail };
+    if (events) events.push(e);
+    else events = [e];
+  };
+
   const update = (input: MonitorInput): MonitorOutput => {
     const nowMs = input.nowMs;
-    // Allocated only on a tick where the estimator state changed. These events replace the
-    // info log lines: the loop's listeners (run CLI, recorder, sim) report them.
-    let events: BmsEvent[] | null = null;
-    const emit = (tMs: number, what: EstimateChange, deltaPct: number, detail: string): void => {
-      const e: BmsEvent = { type: "estimate", tMs, what, socPct: soc ? soc.st.socPct : 0, deltaPct, detail };
-      if (events) events.push(e);
-      else events = [e];
-    };
+    events = null;
     if (pendingStart && soc) {
       emit(nowMs, pendingStart.what, 0, pendingStart.detail);
       pendingStart = null;
@@ -387,7 +389,9 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
       modelCellVoltageMv: modelMv,
       currentOffsetMa: offsetMa,
     };
-    return { measurements, estimates, events: events ?? NO_EVENTS };
+    const tickEvents = events ?? NO_EVENTS;
+    events = null;
+    return { measurements, estimates, events: tickEvents };
   };
 
   return { update, exportState };
