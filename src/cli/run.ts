@@ -72,7 +72,13 @@ export async function main(argv: string[]): Promise<number> {
     bms.setExternalFault("recording", bad, recorder.lastError?.message ?? "");
   });
   bms.onEvent((e) => {
-    if (e.type === "fault" || e.type === "state" || e.type === "error" || e.type === "command")
+    if (
+      e.type === "fault" ||
+      e.type === "state" ||
+      e.type === "error" ||
+      e.type === "command" ||
+      e.type === "estimate"
+    )
       logger.info(() => JSON.stringify(e));
   });
   let modbus: Awaited<ReturnType<typeof startModbus>> | null = null;

@@ -1,6 +1,21 @@
 import type { FaultCode, FaultLevel } from "./faults.js";
 import type { BmsState } from "../protection/types.js";
 
+/**
+ * What changed in the monitor's estimator state: SOC re-anchored at full or empty, corrected
+ * by OCV after rest, "full" cleared, capacity learnt, current offset re-zeroed, or the state
+ * restored from a save / cold-started from the cell voltage.
+ */
+export type EstimateChange =
+  | "full-anchor"
+  | "empty-anchor"
+  | "ocv-correction"
+  | "full-cleared"
+  | "capacity-learnt"
+  | "offset-zeroed"
+  | "restored"
+  | "cold-start";
+
 /** Every state change is an event with its reason. `tMs` is clock time. */
 export type BmsEvent =
   | {
@@ -48,6 +63,16 @@ export type BmsEvent =
       readonly detail: string;
     }
   | {
+      readonly type: "estimate";
+      readonly tMs: number;
+      readonly what: EstimateChange;
+      /** SOC after the change, %. */
+      readonly socPct: number;
+      /** How much the change moved the SOC, % (0 when it did not). */
+      readonly deltaPct: number;
+      readonly detail: string;
+    }
+  | {
       readonly type: "error";
       readonly tMs: number;
       readonly where: string;
@@ -67,6 +92,8 @@ export function eventLevel(e: BmsEvent): "info" | "warning" | "alarm" | "critica
       return "alarm";
     case "state":
       return e.to === "fault" || e.to === "shutdown" ? "alarm" : "info";
+    case "estimate":
+      return "info";
     default:
       return "info";
   }

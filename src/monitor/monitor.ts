@@ -5,6 +5,7 @@
  */
 import { CELL_PRESETS, socFromOcvPct } from "../config/cells.js";
 import type { BmsConfig } from "../config/schema.js";
+import type { BmsEvent, EstimateChange } from "../core/events.js";
 import type { SensorFault } from "../core/faults.js";
 import type { Logger } from "../core/logger.js";
 import type { MonitorInput, MonitorOutput, MonitorStage } from "../core/stages.js";
@@ -42,6 +43,15 @@ export interface MonitorOptions {
 /** Runtime is not searched beyond this, s. */
 const RUNTIME_MAX_S = 7 * 86_400;
 const POWER_TAU_S = 20;
+/** The learnt offset creeps every sample while the FETs are open; report it only once it has moved this much, mA. */
+const OFFSET_REPORT_MIN_MA = 5;
+/** Shared by every quiet tick: the loop only iterates it, so one frozen array serves all. */
+const NO_EVENTS: readonly BmsEvent[] = Object.freeze([]);
+const ANCHOR_CHANGE: Record<AnchorHit["kind"], EstimateChange> = {
+  full: "full-anchor",
+  empty: "empty-anchor",
+  ocv: "ocv-correction",
+};
 
 function gatesFirstSample(f: SensorFault): boolean {
   return f.channel === "afe" || f.channel === "current" || f.channel.startsWith("cell:");
@@ -102,6 +112,15 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
   let lastTMs = 0;
   let wasOpen = false;
   let modelMv = Number.NaN;
+  let reportedOffsetMa = learnedOffsetMa;
+  const offsetReportMa = Math.max(OFFSET_REPORT_MIN_MA, mc.currentDeadbandMa / 2);
+  /** A restore happens before the first tick; its event goes out with the first update. */
+  let pendingStart: { what: EstimateChange; detail: string } | null = restored
+    ? {
+        what: "restored",
+        detail: `estimator state restored: SOC ${restored.socPct.toFixed(1)} % (±${restored.uncertaintyPct.toFixed(1)} %), capacity ${restored.soh.capacityAh.toFixed(2)} Ah${restored.fullConfirmed ? ", full confirmed" : ""}`,
+      }
+    : null;
 
   const exportState = (): PersistedState => ({
     version: STATE_VERSION,
@@ -116,8 +135,22 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
     learnedOffsetMa,
   });
 
+  // This tick's estimate events: allocated only on a tick where the estimator state changed.
+  // They replace the info log lines: the loop's listeners (run CLI, recorder, sim) report them.
+  let events: BmsEvent[] | null = null;
+  const emit = (tMs: number, what: EstimateChange, deltaPct: number, detail: string): void => {
+    const e: BmsEvent = { type: "estimate", tMs, what, socPct: soc ? soc.st.socPct : 0, deltaPct, detail };
+    if (events) events.push(e);
+    else events = [e];
+  };
+
   const update = (input: MonitorInput): MonitorOutput => {
     const nowMs = input.nowMs;
+    events = null;
+    if (pendingStart && soc) {
+      emit(nowMs, pendingStart.what, 0, pendingStart.detail);
+      pendingStart = null;
+    }
     const fresh = input.sample;
     if (fresh) last = fresh;
     const s = last;
@@ -188,15 +221,26 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
         const slope = Math.max(model.slopeMvPerPct(s0), 0.05);
         const sigma = Math.min(30, Math.max(2, (5 + preset.hysteresisMv) / slope));
         soc = makeSoc(s0, sigma);
-        log?.info(
-          `no saved estimator state: SOC ${s0.toFixed(1)} % from cell voltage (±${sigma.toFixed(1)} %)`,
-        );
+        const why = `no saved estimator state: SOC ${s0.toFixed(1)} % from cell voltage (±${sigma.toFixed(1)} %)`;
+        log?.debug(why);
+        emit(s.timestampMs, "cold-start", 0, why);
       }
       soc.capacityAh = soh.capacityAh;
       soc.rScale = soh.rScale;
+      if (Math.abs(learnedOffsetMa - reportedOffsetMa) >= offsetReportMa) {
+        const wasMa = reportedOffsetMa;
+        reportedOffsetMa = learnedOffsetMa;
+        emit(
+          s.timestampMs,
+          "offset-zeroed",
+          0,
+          `current offset auto-zeroed with FETs open: learnt ${wasMa.toFixed(0)} -> ${learnedOffsetMa.toFixed(0)} mA (total ${(mc.currentOffsetMa + learnedOffsetMa).toFixed(0)} mA)`,
+        );
+      }
 
       if (dtS > 0) {
         if (currentOk) addToCounters(counters, iA, packMv / 1000, dtS);
+        const wasFull = soc.st.fullConfirmed;
         const hit = soc.step({
           dtS,
           currentA: iA,
@@ -209,14 +253,31 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
         });
         if (currentOk) soh.ahSinceAnchor += (iA * (iA > 0 ? preset.coulombicEfficiency : 1) * dtS) / 3600;
         if (hit) {
-          if (hit.applied) lastAnchor = { kind: hit.kind, tMs: s.timestampMs };
-          if (onAnchor(soh, hit, tempC, ratedAh))
-            log?.info(
-              `capacity learnt: ${soh.capacityAh.toFixed(2)} Ah (SOH ${((100 * soh.capacityAh) / ratedAh).toFixed(1)} %)`,
+          if (hit.applied) {
+            lastAnchor = { kind: hit.kind, tMs: s.timestampMs };
+            emit(
+              s.timestampMs,
+              ANCHOR_CHANGE[hit.kind],
+              hit.deltaPct,
+              `${hit.kind} anchor: voltage says ${hit.socPct.toFixed(1)} % (±${hit.sigmaPct.toFixed(1)} %), SOC ${(soc.st.socPct - hit.deltaPct).toFixed(1)} -> ${soc.st.socPct.toFixed(1)} %${hit.kind === "empty" && wasFull ? ", full cleared" : ""}`,
             );
+          }
+          const capWasAh = soh.capacityAh;
+          if (onAnchor(soh, hit, tempC, ratedAh)) {
+            const why = `capacity learnt: ${capWasAh.toFixed(2)} -> ${soh.capacityAh.toFixed(2)} Ah (SOH ${((100 * soh.capacityAh) / ratedAh).toFixed(1)} %) from the ${hit.kind} anchor`;
+            log?.debug(why);
+            emit(s.timestampMs, "capacity-learnt", 0, why);
+          }
           log?.debug(`${hit.kind} anchor: SOC ${hit.socPct.toFixed(1)} %`);
           lastPersistMs = null;
         }
+        if (wasFull && !soc.st.fullConfirmed && hit?.kind !== "empty")
+          emit(
+            s.timestampMs,
+            "full-cleared",
+            0,
+            `full no longer confirmed: discharged to ${soc.st.socPct.toFixed(1)} %`,
+          );
         // Resistance from a current step between consecutive samples.
         if (
           cellsOk &&
@@ -328,7 +389,9 @@ export function createMonitor(config: BmsConfig, options: MonitorOptions = {}): 
       modelCellVoltageMv: modelMv,
       currentOffsetMa: offsetMa,
     };
-    return { measurements, estimates, events: [] };
+    const tickEvents = events ?? NO_EVENTS;
+    events = null;
+    return { measurements, estimates, events: tickEvents };
   };
 
   return { update, exportState };

@@ -32,6 +32,8 @@ export interface AnchorHit {
   readonly sigmaPct: number;
   /** False when the reading only feeds capacity learning (OCV at rest under the EKF). */
   readonly applied: boolean;
+  /** How much the anchor moved the estimate, % (0 when not applied). */
+  readonly deltaPct: number;
 }
 
 export interface SocState {
@@ -151,6 +153,7 @@ export class SocEstimator {
     }
 
     this.iFiltA += (1 - Math.exp(-dtS / 30)) * (iA - this.iFiltA);
+    const beforePct = st.socPct;
     let hit: AnchorHit | null = null;
     if (inp.cellsOk && inp.currentOk) hit = this.anchors(inp, iA);
 
@@ -159,6 +162,8 @@ export class SocEstimator {
     if (st.socPct < 0) st.socPct = 0;
     if (st.fullConfirmed && st.socPct < Math.min(this.fullAtPct, cfg.socCapBeforeFullPct) - 2)
       st.fullConfirmed = false;
+    // Measured after the cap, so the delta is what the user sees the anchor do.
+    if (hit?.applied) hit = { ...hit, deltaPct: st.socPct - beforePct };
     return hit;
   }
 
@@ -199,7 +204,7 @@ export class SocEstimator {
         this.setSoc(socPct, 0.5);
         st.fullConfirmed = true;
         this.fullAtPct = socPct;
-        if (!this.fullLatched) hit = { kind: "full", socPct, sigmaPct: 0.5, applied: true };
+        if (!this.fullLatched) hit = { kind: "full", socPct, sigmaPct: 0.5, applied: true, deltaPct: 0 };
         this.fullLatched = true;
       }
     } else {
@@ -224,7 +229,7 @@ export class SocEstimator {
         const sigma = 1 + dropMv / Math.max(this.model.slopeMvPerPct(socPct), 1);
         this.blend(socPct, sigma);
         st.fullConfirmed = false;
-        hit = { kind: "empty", socPct, sigmaPct: sigma, applied: true };
+        hit = { kind: "empty", socPct, sigmaPct: sigma, applied: true, deltaPct: 0 };
         this.emptyLatched = true;
       }
     } else {
@@ -248,6 +253,6 @@ export class SocEstimator {
     if (slope < cfg.rest.minSlopeMvPerPct) return hit;
     const sigma = this.sigmaVMv() / slope;
     if (!this.useEkf) this.blend(socOcv, sigma);
-    return hit ?? { kind: "ocv", socPct: socOcv, sigmaPct: sigma, applied: !this.useEkf };
+    return hit ?? { kind: "ocv", socPct: socOcv, sigmaPct: sigma, applied: !this.useEkf, deltaPct: 0 };
   }
 }

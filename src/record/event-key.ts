@@ -16,6 +16,9 @@ export function eventKey(e: BmsEvent, uniq: number): string {
       return `command|${e.source}|${e.command}|${e.accepted}|${e.detail}`;
     case "error":
       return `error|${e.where}|${e.code}|${e.message}`;
+    case "estimate":
+      // The detail carries the numbers: two anchors are two rows, not one repeat.
+      return `estimate|${e.what}|${e.detail}`;
     case "lifecycle":
       // Starts and stops are never folded together: each is a landmark in the timeline.
       return `lifecycle|${e.what}|${uniq}`;
@@ -38,6 +41,8 @@ export function eventSummary(e: BmsEvent): string {
       return `${e.what}: ${e.detail}`;
     case "error":
       return `error in ${e.where} (${e.code}): ${e.message}`;
+    case "estimate":
+      return `${e.what}: SOC ${e.socPct.toFixed(1)} %${e.deltaPct === 0 ? "" : ` (${e.deltaPct > 0 ? "+" : ""}${e.deltaPct.toFixed(1)} %)`}: ${e.detail}`;
   }
 }
 

@@ -93,6 +93,15 @@ function eventLine(e: BmsEvent, t: number): SimLine | null {
       return { t, type: "error", where: e.where, code: e.code, message: e.message };
     case "command":
       return { t, type: "command", source: e.source, command: e.command, detail: e.detail };
+    case "estimate":
+      return {
+        t,
+        type: "estimate",
+        what: e.what,
+        socPct: round(e.socPct, 2),
+        deltaPct: round(e.deltaPct, 2),
+        detail: e.detail,
+      };
     case "lifecycle":
       return null;
   }
