@@ -4,7 +4,7 @@ import { EVT1 } from "../../src/comms/alarms.js";
 import { renderRegistersMarkdown } from "../../src/comms/docs.js";
 import { buildMap, readRegisters, renderImage } from "../../src/comms/map.js";
 import { newServerState } from "../../src/comms/points.js";
-import { fault, fixtureSnapshot, testConfig } from "./fixture.js";
+import { type FixtureOptions, fault, fixtureSnapshot, testConfig } from "./fixture.js";
 
 const s16 = (v: number) => (v & 0x8000 ? v - 0x10000 : v);
 const u32 = (r: Uint16Array, i: number) => r[i]! * 0x10000 + r[i + 1]!;
@@ -148,7 +148,7 @@ describe("register values from one snapshot", () => {
   it("raises COMMUNICATION_ERROR and clears the alive flag when protection's heartbeat expires", () => {
     const config = testConfig();
     const timeout = config.modbus.heartbeatTimeoutMs;
-    const at = (remote: Parameters<typeof fixtureSnapshot>[1]["remote"]) =>
+    const at = (remote: FixtureOptions["remote"]) =>
       image(config, fixtureSnapshot(config, { timestampMs: 100_000, remote })).at;
     const evt1 = (a: ReturnType<typeof at>) => u32(a(40096, 2), 0) & 1;
     const aliveFlag = (a: ReturnType<typeof at>) => (a(5)[0]! >> 12) & 1;
