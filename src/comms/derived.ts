@@ -3,6 +3,7 @@ import type { BmsConfig } from "../config/schema.js";
 import type { BmsSnapshot } from "../core/snapshot.js";
 import { BMS_STATES } from "../protection/types.js";
 import { type AlarmWords, alarmWords } from "./alarms.js";
+import { heartbeatAlive, heartbeatLost, remoteOf } from "./remote.js";
 import type { ModuleSpan } from "./scales.js";
 
 export interface ModuleStats {
@@ -56,11 +57,6 @@ export const STATUS_FLAGS = [
   "any warning or alarm active",
 ] as const;
 
-function heartbeatAlive(s: BmsSnapshot, config: BmsConfig): boolean {
-  const last = s.remote.lastHeartbeatMs;
-  return last !== null && s.timestampMs - last <= config.modbus.heartbeatTimeoutMs;
-}
-
 /** 802 `State`: 1 DISCONNECTED, 2 INITIALIZING, 3 CONNECTED, 99 FAULT. */
 function state802(s: BmsSnapshot): number {
   const st = s.protection.state;
@@ -96,9 +92,11 @@ export function deriveFrom(s: BmsSnapshot, config: BmsConfig, modules: readonly 
   for (const f of m.sensorFaults) {
     if (f.channel.startsWith("cell:")) faultyCells.add(Number(f.channel.slice(5)));
   }
-  const alive = heartbeatAlive(s, config);
+  // Protection's heartbeat clock, not one of our own: what is shown is what is applied.
+  const remote = remoteOf(s);
+  const alive = heartbeatAlive(remote);
   // Loss of the controller heartbeat is a comms error only once a controller has spoken.
-  const alarms = alarmWords(s.protection.faults, s.remote.lastHeartbeatMs !== null && !alive);
+  const alarms = alarmWords(s.protection.faults, heartbeatLost(remote));
 
   const stats: ModuleStats[] = modules.map((mod) => {
     let vMv = 0;

@@ -96,7 +96,7 @@ export function renderRegistersMarkdown(config: BmsConfig = parseConfig({})): st
       return `| ${c} | ${i} | ${EVT1[w]} ${w} | ${EVT1[a]} ${a} |`;
     }),
     "",
-    `Evt1 bit ${EVT1.COMMUNICATION_ERROR} COMMUNICATION_ERROR is also set when a controller that wrote CtrlHb stops writing it for longer than \`modbus.heartbeatTimeoutMs\`.`,
+    `Evt1 bit ${EVT1.COMMUNICATION_ERROR} COMMUNICATION_ERROR is also set when a controller that wrote CtrlHb or a set-point has written neither for longer than \`modbus.heartbeatTimeoutMs\` (protection's heartbeat clock, the same that expires the set-points).`,
     "",
   );
   return lines.join("\n");

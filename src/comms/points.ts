@@ -18,13 +18,12 @@ export type PointType =
   | "sunssf"
   | "pad";
 
-/** Values the server itself holds: the last accepted set-points and the write counters. */
+/**
+ * Values the server itself holds: the last CtrlHb written and the write counters. Remote
+ * set-points are not kept here: they are read back from protection's view.
+ */
 export interface ServerState {
   ctrlHb: number | null;
-  /** Remote set-points as written (register units) and the snapshot time they were taken. */
-  cclDeciA: { value: number; atMs: number } | null;
-  dclDeciA: { value: number; atMs: number } | null;
-  socReserveDeciPct: { value: number; atMs: number } | null;
   acceptedWrites: number;
   rejectedWrites: number;
 }
@@ -32,9 +31,6 @@ export interface ServerState {
 export function newServerState(): ServerState {
   return {
     ctrlHb: null,
-    cclDeciA: null,
-    dclDeciA: null,
-    socReserveDeciPct: null,
     acceptedWrites: 0,
     rejectedWrites: 0,
   };

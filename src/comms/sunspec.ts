@@ -7,8 +7,8 @@ import { createRequire } from "node:module";
 import type { BmsConfig } from "../config/schema.js";
 import { bmsStateIndex } from "./derived.js";
 import { type Point, type PointType, type ReadContext, constant, point } from "./points.js";
+import { remoteOf } from "./remote.js";
 import { type ModuleSpan, type Scales, scaled } from "./scales.js";
-import { liveSetpoint } from "./ups-block.js";
 import { alarmResetRule, ctrlHbRule, setOpRule, socReserveRule } from "./writes.js";
 
 export const SUNSPEC_BASE = 40000;
@@ -113,9 +113,13 @@ export function model802(config: BmsConfig, sc: Scales): Point[] {
       name: "SoCRsvMin",
       type: "uint16",
       units: "% × 10^SoC_SF",
-      value: (c) => liveSetpoint(c, c.server.socReserveDeciPct),
+      value: live((c) => {
+        const pct = remoteOf(c.snap).socReservePct;
+        return pct === null ? null : scaled(pct, sc.SoC_SF);
+      }),
       write: socReserveRule,
-      description: "Min reserve set-point; expires with the controller heartbeat",
+      description:
+        "Min reserve set-point as protection applies it (from the next tick); not implemented (0xFFFF) when none, 0 or expired",
     }),
     p(
       "SoC",

@@ -4,6 +4,7 @@
  */
 import { bmsStateIndex, STATUS_FLAGS } from "./derived.js";
 import { type Point, type ReadContext, point, reserved } from "./points.js";
+import { inUnits, remoteOf } from "./remote.js";
 import { alarmResetRule, cclRule, ctrlHbRule, dclRule, setOpRule, socReserveRule } from "./writes.js";
 
 /** Increments on an incompatible change of the UPS and cell blocks. */
@@ -15,13 +16,6 @@ const snap =
   ) =>
   (c: ReadContext): T | null =>
     c.snap && c.d ? f(c as Parameters<typeof f>[0]) : null;
-
-/** A remote set-point as read back: null once the heartbeat timeout has passed. */
-export function liveSetpoint(c: ReadContext, e: { value: number; atMs: number } | null): number | null {
-  if (!e || !c.snap) return null;
-  const last = Math.max(e.atMs, c.snap.remote.lastHeartbeatMs ?? Number.NEGATIVE_INFINITY);
-  return c.snap.timestampMs - last > c.config.modbus.heartbeatTimeoutMs ? null : e.value;
-}
 
 const oneBased = (i: number): number | null => (i < 0 ? null : i + 1);
 
@@ -49,7 +43,7 @@ export function upsBlock(): Point[] {
       value: (c) => c.server.ctrlHb,
       write: ctrlHbRule,
       description:
-        "Controller heartbeat, written by the UPS; remote set-points expire without it (= 802 CtrlHb)",
+        "Controller heartbeat, written by the UPS; remote set-points expire without it or another set-point write (= 802 CtrlHb)",
     }),
     point({
       name: "State",
@@ -321,25 +315,28 @@ export function upsBlock(): Point[] {
       name: "RemoteCCL",
       type: "uint16",
       units: "0.1 A",
-      value: (c) => liveSetpoint(c, c.server.cclDeciA),
+      value: snap((c) => inUnits(remoteOf(c.snap).cclMa, 100)),
       write: cclRule,
-      description: "Remote charge-current set-point; 65535 = none or expired",
+      description:
+        "Remote charge-current set-point as protection applies it (from the next tick); 65535 = none or expired",
     }),
     point({
       name: "RemoteDCL",
       type: "uint16",
       units: "0.1 A",
-      value: (c) => liveSetpoint(c, c.server.dclDeciA),
+      value: snap((c) => inUnits(remoteOf(c.snap).dclMa, 100)),
       write: dclRule,
-      description: "Remote discharge-current set-point; 65535 = none or expired",
+      description:
+        "Remote discharge-current set-point as protection applies it (from the next tick); 65535 = none or expired",
     }),
     point({
       name: "SocReserve",
       type: "uint16",
       units: "0.1 %",
-      value: (c) => liveSetpoint(c, c.server.socReserveDeciPct),
+      value: snap((c) => inUnits(remoteOf(c.snap).socReservePct, 0.1)),
       write: socReserveRule,
-      description: "Remote minimum SOC reserve set-point (= 802 SoCRsvMin); 65535 = none or expired",
+      description:
+        "Remote minimum SOC reserve as protection applies it (= 802 SoCRsvMin); 65535 = none, 0 or expired",
     }),
     point({
       name: "HbTimeoutS",

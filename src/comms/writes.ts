@@ -33,9 +33,6 @@ export const cclRule: WriteRule = {
   valid: (v, c) => v * 100 <= c.protection.charge.maxChargeCurrentMa,
   plan: (v, p) => {
     p.cclMa = v * 100;
-    p.commit.push((s, atMs) => {
-      s.cclDeciA = { value: v, atMs };
-    });
   },
 };
 
@@ -44,9 +41,6 @@ export const dclRule: WriteRule = {
   valid: (v, c) => v * 100 <= c.protection.charge.maxDischargeCurrentMa,
   plan: (v, p) => {
     p.dclMa = v * 100;
-    p.commit.push((s, atMs) => {
-      s.dclDeciA = { value: v, atMs };
-    });
   },
 };
 
@@ -55,8 +49,5 @@ export const socReserveRule: WriteRule = {
   valid: (v) => v <= 1000,
   plan: (v, p) => {
     p.socReservePct = v / 10;
-    p.commit.push((s, atMs) => {
-      s.socReserveDeciPct = { value: v, atMs };
-    });
   },
 };

@@ -9,7 +9,7 @@ export type BmsRequest =
   | {
       readonly kind: "set_limits";
       readonly source: string;
-      /** Remote set-points; undefined keeps the local value. They expire with the heartbeat. */
+      /** Remote set-points; undefined keeps the value in force. They expire with the heartbeat. */
       readonly cclMa?: number;
       readonly dclMa?: number;
       readonly socReservePct?: number;

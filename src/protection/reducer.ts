@@ -21,7 +21,7 @@ import {
   V_MIN_TEMP,
 } from "./rules.js";
 import { IDLE_SLOT, type ProtectionState, type SlotState } from "./state.js";
-import type { ActiveFault, BmsState, ProtectionView } from "./types.js";
+import type { ActiveFault, BmsState, ProtectionView, RemoteSetpoints } from "./types.js";
 import { BLOCK_CHG, BLOCK_DSG, type SlotOut, type SlotTick, stepSlot } from "./slot.js";
 import { type Extremes, extractValues } from "./values.js";
 
@@ -63,26 +63,30 @@ export function reduceProtection(
     events.push(e);
   };
 
-  // Requests and the remote set-points' heartbeat.
+  // Requests and the remote set-points' heartbeat: the one clock that decides whether a
+  // remote set-point is applied (and so what Modbus reads back).
   let heartbeatAgeMs = state.heartbeatAgeMs + elapsedMs;
+  let heartbeatHeard = state.heartbeatHeard;
   let remoteCclMa = state.remoteCclMa;
   let remoteDclMa = state.remoteDclMa;
   let socReservePct = state.socReservePct;
   let resetRequested = false;
   for (const r of input.requests) {
-    if (r.kind === "heartbeat") heartbeatAgeMs = 0;
-    else if (r.kind === "alarm_reset") resetRequested = true;
+    if (r.kind === "heartbeat") {
+      heartbeatAgeMs = 0;
+      heartbeatHeard = true;
+    } else if (r.kind === "alarm_reset") resetRequested = true;
     else if (r.kind === "set_limits" && rules.remoteMode) {
       heartbeatAgeMs = 0;
-      remoteCclMa = r.cclMa !== undefined && r.cclMa >= 0 ? r.cclMa : null;
-      remoteDclMa = r.dclMa !== undefined && r.dclMa >= 0 ? r.dclMa : null;
+      heartbeatHeard = true;
+      // Each register is written on its own (FC06): a field left out keeps the value in force.
+      if (r.cclMa !== undefined) remoteCclMa = r.cclMa >= 0 ? r.cclMa : null;
+      if (r.dclMa !== undefined) remoteDclMa = r.dclMa >= 0 ? r.dclMa : null;
       if (r.socReservePct !== undefined) socReservePct = r.socReservePct > 0 ? r.socReservePct : null;
     }
   }
-  if (
-    (remoteCclMa !== null || remoteDclMa !== null || socReservePct !== null) &&
-    heartbeatAgeMs > rules.heartbeatTimeoutMs
-  ) {
+  const expired = heartbeatAgeMs > rules.heartbeatTimeoutMs;
+  if ((remoteCclMa !== null || remoteDclMa !== null || socReservePct !== null) && expired) {
     remoteCclMa = null;
     remoteDclMa = null;
     socReservePct = null;
@@ -95,6 +99,23 @@ export function reduceProtection(
       detail: `remote set-points expired: no heartbeat for ${heartbeatAgeMs} ms`,
     });
   }
+  const pr = state.remote;
+  const remote: RemoteSetpoints =
+    pr.cclMa === remoteCclMa &&
+    pr.dclMa === remoteDclMa &&
+    pr.socReservePct === socReservePct &&
+    pr.heartbeatAgeMs === heartbeatAgeMs &&
+    pr.heard === heartbeatHeard &&
+    pr.expired === expired
+      ? pr
+      : {
+          cclMa: remoteCclMa,
+          dclMa: remoteDclMa,
+          socReservePct,
+          heartbeatAgeMs,
+          heard: heartbeatHeard,
+          expired,
+        };
 
   const valid = m.valid;
   const seenValid = state.seenValid || valid;
@@ -303,6 +324,8 @@ export function reduceProtection(
     remoteDclMa,
     socReservePct,
     heartbeatAgeMs,
+    heartbeatHeard,
+    remote,
     fets,
     diode: dio.diode,
     faults,
@@ -315,6 +338,7 @@ export function reduceProtection(
     limits: lim.limits,
     chargeAllowed,
     dischargeAllowed,
+    remote,
   };
   const view: ProtectionView = dio.reason === undefined ? base : { ...base, fetReason: dio.reason };
   return {

@@ -5,7 +5,7 @@
 import type { FetState } from "../core/fets.js";
 import { IDLE, type LevelState } from "./level.js";
 import { PROTECTED_CODES, type ProtectedCode, TRIP } from "./rules.js";
-import type { ActiveFault, BmsState } from "./types.js";
+import type { ActiveFault, BmsState, RemoteSetpoints } from "./types.js";
 
 export interface SlotState {
   /** warning, alarm, trip. */
@@ -50,6 +50,10 @@ export interface ProtectionState {
   /** Remote SOC reserve (SunSpec SoCRsvMin): discharge stops at or below it. Expires with the heartbeat. */
   readonly socReservePct: number | null;
   readonly heartbeatAgeMs: number;
+  /** A heartbeat or accepted set-point has arrived since start. */
+  readonly heartbeatHeard: boolean;
+  /** Last published remote view, reused while nothing in it changes. */
+  readonly remote: RemoteSetpoints;
   readonly fets: FetState;
   /** FETs the ideal-diode logic holds closed although their path is blocked (its hysteresis). */
   readonly diode: FetState;
@@ -71,6 +75,15 @@ export const IDLE_SLOT: SlotState = Object.freeze({
   detail: undefined,
 });
 
+const NO_REMOTE: RemoteSetpoints = Object.freeze({
+  cclMa: null,
+  dclMa: null,
+  socReservePct: null,
+  heartbeatAgeMs: 0,
+  heard: false,
+  expired: false,
+});
+
 const OPEN: FetState = Object.freeze({ chg: false, dsg: false });
 
 export function initialState(): ProtectionState {
@@ -87,6 +100,8 @@ export function initialState(): ProtectionState {
     remoteDclMa: null,
     socReservePct: null,
     heartbeatAgeMs: 0,
+    heartbeatHeard: false,
+    remote: NO_REMOTE,
     fets: OPEN,
     diode: OPEN,
     faults: [],

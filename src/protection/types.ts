@@ -22,6 +22,25 @@ export interface ActiveFault {
 
 export type { ChargeLimits } from "../core/limits.js";
 
+/**
+ * Remote (Modbus) set-points as protection applies them this tick. Protection's heartbeat
+ * clock is the only one: Modbus reads these back instead of keeping its own.
+ */
+export interface RemoteSetpoints {
+  /** Remote charge-current cap in force; null = none written or expired. */
+  readonly cclMa: number | null;
+  /** Remote discharge-current cap in force; null = none written or expired. */
+  readonly dclMa: number | null;
+  /** Remote minimum SOC reserve in force; null = none (or 0) written, or expired. */
+  readonly socReservePct: number | null;
+  /** Time since the last heartbeat or accepted set-point write (since start before any). */
+  readonly heartbeatAgeMs: number;
+  /** A controller has sent a heartbeat or an accepted set-point since start. */
+  readonly heard: boolean;
+  /** `heartbeatAgeMs` is past `modbus.heartbeatTimeoutMs`: no remote set-point is applied. */
+  readonly expired: boolean;
+}
+
 /** The protection verdict of one tick, as published. */
 export interface ProtectionView {
   readonly state: BmsState;
@@ -33,4 +52,9 @@ export interface ProtectionView {
   readonly dischargeAllowed: boolean;
   /** Set while the ideal-diode logic holds a blocked path's FET closed, and on the tick it opens it. */
   readonly fetReason?: string;
+  /**
+   * The remote set-points applied this tick. Always set by the protection stage; absent only
+   * in snapshots built elsewhere (synthetic or older recordings), which read as "none".
+   */
+  readonly remote?: RemoteSetpoints;
 }

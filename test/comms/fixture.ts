@@ -3,7 +3,7 @@ import type { BmsConfig } from "../../src/config/schema.js";
 import { parseConfig } from "../../src/config/schema.js";
 import type { BmsRequest } from "../../src/core/requests.js";
 import type { BmsSnapshot } from "../../src/core/snapshot.js";
-import type { ActiveFault } from "../../src/protection/types.js";
+import type { ActiveFault, RemoteSetpoints } from "../../src/protection/types.js";
 
 export function testConfig(over: { pack?: Record<string, unknown>; [k: string]: unknown } = {}): BmsConfig {
   return parseConfig({ ...over, pack: { cellsInSeries: 16, serialNumber: "SN-TEST-1", ...over.pack } });
@@ -18,6 +18,8 @@ export interface FixtureOptions {
   readonly faults?: readonly ActiveFault[];
   readonly remoteMode?: boolean;
   readonly lastHeartbeatMs?: number | null;
+  /** Protection's applied remote set-points (`protection.remote`); omitted = none, never heard. */
+  readonly remote?: Partial<RemoteSetpoints>;
   readonly balancing?: readonly number[];
   readonly temps?: readonly (number | null)[];
 }
@@ -93,6 +95,15 @@ export function fixtureSnapshot(config: BmsConfig, o: FixtureOptions = {}): BmsS
       },
       chargeAllowed: true,
       dischargeAllowed: true,
+      remote: {
+        cclMa: null,
+        dclMa: null,
+        socReservePct: null,
+        heartbeatAgeMs: 0,
+        heard: false,
+        expired: false,
+        ...o.remote,
+      },
     },
     balance: { cells: o.balancing ?? [2], reason: "test", timeToBalanceS: null },
     driver: {

@@ -4,7 +4,7 @@ import { EVT1 } from "../../src/comms/alarms.js";
 import { renderRegistersMarkdown } from "../../src/comms/docs.js";
 import { buildMap, readRegisters, renderImage } from "../../src/comms/map.js";
 import { newServerState } from "../../src/comms/points.js";
-import { fault, fixtureSnapshot, testConfig } from "./fixture.js";
+import { type FixtureOptions, fault, fixtureSnapshot, testConfig } from "./fixture.js";
 
 const s16 = (v: number) => (v & 0x8000 ? v - 0x10000 : v);
 const u32 = (r: Uint16Array, i: number) => r[i]! * 0x10000 + r[i + 1]!;
@@ -145,18 +145,21 @@ describe("register values from one snapshot", () => {
     expect((at(5)[0]! >> 11) & 1).toBe(1);
   });
 
-  it("raises COMMUNICATION_ERROR when the controller heartbeat stops", () => {
+  it("raises COMMUNICATION_ERROR and clears the alive flag when protection's heartbeat expires", () => {
     const config = testConfig();
-    const alive = image(
-      config,
-      fixtureSnapshot(config, { timestampMs: 100_000, lastHeartbeatMs: 90_000 }),
-    ).at(40096, 2);
-    const lost = image(config, fixtureSnapshot(config, { timestampMs: 200_000, lastHeartbeatMs: 90_000 })).at(
-      40096,
-      2,
-    );
-    expect(u32(alive, 0) & 1).toBe(0);
-    expect(u32(lost, 0) & 1).toBe(1);
+    const timeout = config.modbus.heartbeatTimeoutMs;
+    const at = (remote: FixtureOptions["remote"]) =>
+      image(config, fixtureSnapshot(config, { timestampMs: 100_000, remote })).at;
+    const evt1 = (a: ReturnType<typeof at>) => u32(a(40096, 2), 0) & 1;
+    const aliveFlag = (a: ReturnType<typeof at>) => (a(5)[0]! >> 12) & 1;
+    const never = at({ heard: false, expired: true, heartbeatAgeMs: 2 * timeout });
+    const alive = at({ heard: true, expired: false, heartbeatAgeMs: timeout });
+    const lost = at({ heard: true, expired: true, heartbeatAgeMs: timeout + 1 });
+    // No controller has ever spoken: not an error, not alive.
+    expect([evt1(never), aliveFlag(never)]).toEqual([0, 0]);
+    expect([evt1(alive), aliveFlag(alive)]).toEqual([0, 1]);
+    expect([evt1(lost), aliveFlag(lost)]).toEqual([1, 0]);
+    expect(u32(lost(6, 2), 0) & 1).toBe(1);
   });
 
   it("serves model 805 per-cell voltages, temperatures and balancing", () => {

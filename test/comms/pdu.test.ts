@@ -118,12 +118,18 @@ describe("PDU engine: writes", () => {
   });
 
   it("FC16 is all-or-nothing and merges set-points into one request", () => {
-    const { engine, source } = setup();
+    const { engine, source, config } = setup();
     const ok = engine.handle(pdu.writeN(50, [150, 500, 200]), ALLOWED)!;
     expect([...ok]).toEqual([16, 0, 50, 0, 3]);
     expect(source.requests).toEqual([
       { kind: "set_limits", source: "test:allowed", cclMa: 15_000, dclMa: 50_000, socReservePct: 20 },
     ]);
+    // Writes take effect on the next tick: until protection applies them the registers say none.
+    expect(regsOf(engine.handle(pdu.read(3, 50, 3), ALLOWED)!)).toEqual([0xffff, 0xffff, 0xffff]);
+    source.snapshot = fixtureSnapshot(config, {
+      seq: 2,
+      remote: { cclMa: 15_000, dclMa: 50_000, socReservePct: 20, heard: true },
+    });
     expect(regsOf(engine.handle(pdu.read(3, 50, 3), ALLOWED)!)).toEqual([150, 500, 200]);
     // A bad last value refuses the whole write: nothing queued, nothing stored.
     expect(exc(engine.handle(pdu.writeN(48, [1, 2, 100, 99, 5000]), ALLOWED))).toBe(EXC.ILLEGAL_DATA_VALUE);
@@ -197,15 +203,25 @@ describe("PDU engine: writes", () => {
     ]);
   });
 
-  it("expires remote set-points with the controller heartbeat", () => {
+  it("shows the set-points protection applies: none, live value scaled, expired", () => {
     const { engine, source, config } = setup();
-    source.snapshot = fixtureSnapshot(config, { timestampMs: 10_000, lastHeartbeatMs: 10_000 });
-    engine.handle(pdu.write1(50, 120), ALLOWED);
-    expect(regsOf(engine.handle(pdu.read(3, 50, 1), ALLOWED)!)).toEqual([120]);
+    const read = () => regsOf(engine.handle(pdu.read(3, 50, 3), ALLOWED)!);
+    const sunspecReserve = () => regsOf(engine.handle(pdu.read(3, 40080, 1), ALLOWED)!);
+    expect(read()).toEqual([0xffff, 0xffff, 0xffff]);
+    expect(sunspecReserve()).toEqual([0xffff]);
     source.snapshot = fixtureSnapshot(config, {
-      timestampMs: 10_000 + config.modbus.heartbeatTimeoutMs + 1,
-      lastHeartbeatMs: 10_000,
+      seq: 2,
+      remote: { cclMa: 12_000, dclMa: null, socReservePct: 25.5, heard: true, heartbeatAgeMs: 250 },
     });
-    expect(regsOf(engine.handle(pdu.read(3, 50, 1), ALLOWED)!)).toEqual([0xffff]);
+    expect(read()).toEqual([120, 0xffff, 255]);
+    expect(sunspecReserve()).toEqual([255]);
+    // Expiry is protection's decision: the registers follow it, whatever time the snapshot says.
+    source.snapshot = fixtureSnapshot(config, {
+      seq: 3,
+      timestampMs: 1,
+      remote: { heard: true, expired: true, heartbeatAgeMs: config.modbus.heartbeatTimeoutMs + 250 },
+    });
+    expect(read()).toEqual([0xffff, 0xffff, 0xffff]);
+    expect(sunspecReserve()).toEqual([0xffff]);
   });
 });

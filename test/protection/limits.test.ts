@@ -160,11 +160,56 @@ describe("remote set-points", () => {
     expect(rig.view.limits.dclMa).toBe(c.maxDischargeCurrentMa);
   });
 
+  it("are published in view.remote: writes, heartbeats and expiry on protection's one clock", () => {
+    const rig = new Rig(config);
+    rig.tick({});
+    expect(rig.view.remote).toMatchObject({ cclMa: null, dclMa: null, socReservePct: null, heard: false });
+    rig.tick({}, [{ kind: "set_limits", source: "modbus", cclMa: 3000 }]);
+    expect(rig.view.remote).toMatchObject({ cclMa: 3000, dclMa: null, heartbeatAgeMs: 0, heard: true });
+    // A later write of another register keeps the first (each register is its own FC06).
+    rig.tick({}, [{ kind: "set_limits", source: "modbus", dclMa: 40_000, socReservePct: 25 }]);
+    expect(rig.view.remote).toMatchObject({ cclMa: 3000, dclMa: 40_000, socReservePct: 25, expired: false });
+    expect(rig.view.limits.cclMa).toBe(rig.view.remote!.cclMa);
+    rig.run({}, timeout);
+    // At the timeout exactly the set-points still hold; expiry is strictly past it.
+    expect(rig.view.remote!.heartbeatAgeMs).toBe(timeout);
+    expect(rig.view.remote!.expired).toBe(false);
+    rig.tick({}, [{ kind: "heartbeat", source: "modbus", value: 1 }]);
+    expect(rig.view.remote!.heartbeatAgeMs).toBe(0);
+    rig.run({}, timeout);
+    expect(rig.view.remote).toMatchObject({ cclMa: 3000, expired: false });
+    rig.tick({});
+    expect(rig.view.remote).toMatchObject({
+      cclMa: null,
+      dclMa: null,
+      socReservePct: null,
+      heartbeatAgeMs: timeout + TICK_MS,
+      heard: true,
+      expired: true,
+    });
+    // A heartbeat revives the link but not the dropped set-points.
+    rig.tick({}, [{ kind: "heartbeat", source: "modbus", value: 2 }]);
+    expect(rig.view.remote).toMatchObject({ cclMa: null, expired: false, heartbeatAgeMs: 0 });
+  });
+
+  it("reuse the published remote object while nothing in it changes", () => {
+    const rig = new Rig(config);
+    rig.tick({}, [{ kind: "set_limits", source: "modbus", cclMa: 3000 }]);
+    const a = rig.tick({}, [], 0).remote;
+    const b = rig.tick({}, [], 0).remote;
+    expect(b).toBe(a);
+    const c2 = rig.tick({}).remote;
+    expect(c2).not.toBe(b);
+    expect(c2!.heartbeatAgeMs).toBe(TICK_MS);
+  });
+
   it("are ignored when remote mode is off", () => {
     const local = parseConfig({ modbus: { remoteMode: false } });
     const rig = new Rig(local);
     rig.tick({});
     rig.tick({}, [{ kind: "set_limits", source: "modbus", cclMa: 1000 }]);
     expect(rig.view.limits.cclMa).toBe(local.protection.charge.maxChargeCurrentMa);
+    // Ignored writes are not shown as applied, nor do they count as a heartbeat.
+    expect(rig.view.remote).toMatchObject({ cclMa: null, heard: false });
   });
 });
