@@ -3,55 +3,48 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main, parseTime } from "../../src/cli/log.js";
 import { isBmsError } from "../../src/core/errors.js";
-import { SyntheticSource, syntheticSnapshot } from "../../src/record/index.js";
-import { manualRecorder, tempDir, WALL0 } from "./helpers.js";
+import type { BmsEvent } from "../../src/core/events.js";
+import { syntheticSnapshot } from "../../src/record/index.js";
+import { captureStdout, recordSyntheticRun, tempDir, WALL0 } from "./helpers.js";
 
 const tmp = tempDir();
 const path = join(tmp.dir, "h.db");
 
 beforeAll(() => {
-  const { clock, recorder } = manualRecorder({ path, tripCaptureS: 1 });
-  const src = new SyntheticSource();
-  recorder.attach(src);
-  for (let i = 0; i < 4 * 90; i++) {
-    const t = clock.nowMs();
-    if (t === 5000) src.emit({ type: "lifecycle", tMs: t, what: "start", detail: "sim, 4 cells" });
+  recordSyntheticRun({ path, tripCaptureS: 1 }, 4 * 90, (t): BmsEvent[] => {
+    if (t === 5000) return [{ type: "lifecycle", tMs: t, what: "start", detail: "sim, 4 cells" }];
     if (t === 30_000)
-      src.emit({
-        type: "fault",
-        tMs: t,
-        code: "cell_ov",
-        level: "trip",
-        action: "raised",
-        value: 3660,
-        limit: 3650,
-        detail: "cell:2",
-      });
+      return [
+        {
+          type: "fault",
+          tMs: t,
+          code: "cell_ov",
+          level: "trip",
+          action: "raised",
+          value: 3660,
+          limit: 3650,
+          detail: "cell:2",
+        },
+      ];
     if (t === 31_000 || t === 32_000)
-      src.emit({
-        type: "command",
-        tMs: t,
-        source: "modbus",
-        command: "alarm_reset",
-        accepted: true,
-        detail: 'a, "b"',
-      });
-    src.publish(syntheticSnapshot(i + 1, t, { cells: 4 }));
-    clock.advance(250);
-    if (i % 4 === 3) recorder.poll();
-  }
-  recorder.close();
+      return [
+        {
+          type: "command",
+          tMs: t,
+          source: "modbus",
+          command: "alarm_reset",
+          accepted: true,
+          detail: 'a, "b"',
+        },
+      ];
+    return [];
+  });
   return () => tmp.cleanup();
 });
 
-let out = "";
+let cap: { readonly text: () => string } = { text: () => "" };
 const capture = () => {
-  out = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  cap = captureStdout();
 };
 afterEach(() => vi.restoreAllMocks());
 
@@ -59,14 +52,15 @@ describe("ups-bms log", () => {
   it("lists events with level filter, repeat counts and JSON lines", async () => {
     capture();
     expect(await main(["events", "--db", path])).toBe(0);
-    const lines = out.trim().split("\n");
+    const lines = cap.text().trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain(new Date(WALL0 + 5000).toISOString());
     expect(lines[1]).toMatch(/critical\s+fault\s+cell_ov raised \(trip\) value 3660 limit 3650 cell:2/);
     expect(lines[2]).toMatch(/x2, last 2026-01-01T00:00:32.000Z/);
     capture();
     await main(["events", "--db", path, "--level", "alarm", "--json"]);
-    const json = out
+    const json = cap
+      .text()
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
@@ -78,7 +72,7 @@ describe("ups-bms log", () => {
     });
     capture();
     await main(["events", "--db", path, "--since", new Date(WALL0 + 31_500).toISOString()]);
-    expect(out.trim().split("\n")).toHaveLength(1);
+    expect(cap.text().trim().split("\n")).toHaveLength(1);
   });
 
   it("exports per-second history to CSV, and minute aggregates when asked", async () => {
@@ -86,7 +80,7 @@ describe("ups-bms log", () => {
     const from = new Date(WALL0 + 10_000).toISOString();
     const to = new Date(WALL0 + 19_000).toISOString();
     expect(await main(["export", "--db", path, "--from", from, "--to", to, "--csv"])).toBe(0);
-    const rows = out.trim().split("\n");
+    const rows = cap.text().trim().split("\n");
     expect(rows[0]).toBe(
       "time,t_ms,seq,state,valid,soc_pct,pack_mv,current_ma,cell_min_mv,cell_max_mv,temp_min_dc,temp_max_dc,chg,dsg,faults,balancing,cell1_mv,cell2_mv,cell3_mv,cell4_mv,temp1_dc,temp2_dc,temp3_dc",
     );
@@ -99,7 +93,7 @@ describe("ups-bms log", () => {
     expect(first[22]).toBe("");
     capture();
     await main(["export", "--db", path, "--from", iso(0), "--to", iso(120_000), "--resolution", "minute"]);
-    const mins = out.trim().split("\n");
+    const mins = cap.text().trim().split("\n");
     expect(mins[0]).toMatch(/^time,t_ms,n,pack_mv_min,pack_mv_mean,pack_mv_max/);
     expect(mins.slice(1).map((l) => Number(l.split(",")[2]))).toEqual([240, 120]);
   });
@@ -107,11 +101,11 @@ describe("ups-bms log", () => {
   it("shows each trip with its captured window", async () => {
     capture();
     expect(await main(["trips", "--db", path])).toBe(0);
-    expect(out).toMatch(/^trip #1 2026-01-01T00:00:30.000Z cell_ov cell:2\n/);
-    expect(out).toContain("9 ticks from -1000 ms to 1000 ms");
+    expect(cap.text()).toMatch(/^trip #1 2026-01-01T00:00:30.000Z cell_ov cell:2\n/);
+    expect(cap.text()).toContain("9 ticks from -1000 ms to 1000 ms");
     capture();
     await main(["trips", "--db", path, "--json"]);
-    const t = JSON.parse(out.trim());
+    const t = JSON.parse(cap.text().trim());
     expect(t.samples).toHaveLength(9);
     expect(t.complete).toBe(true);
   });
@@ -121,7 +115,7 @@ describe("ups-bms log", () => {
     writeFileSync(cfg, JSON.stringify({ record: { path } }));
     capture();
     expect(await main(["events", "--config", cfg, "--limit", "1"])).toBe(0);
-    expect(out.trim().split("\n")).toHaveLength(1);
+    expect(cap.text().trim().split("\n")).toHaveLength(1);
     expect(await main(["events", "--db", join(tmp.dir, "missing.db")])).toBe(1);
     const usage = async (argv: string[]) => {
       const err = await main(argv).catch((e: unknown) => e);

@@ -1,53 +1,45 @@
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/log.js";
-import { SyntheticSource, syntheticSnapshot } from "../../src/record/index.js";
-import { manualRecorder, tempDir, WALL0 } from "./helpers.js";
+import type { BmsEvent } from "../../src/core/events.js";
+import { captureStdout, recordSyntheticRun, tempDir, WALL0 } from "./helpers.js";
 
 const tmp = tempDir();
 const path = join(tmp.dir, "estimate.db");
 
 beforeAll(() => {
-  const { clock, recorder } = manualRecorder({ path });
-  const src = new SyntheticSource();
-  recorder.attach(src);
-  for (let i = 0; i < 4 * 20; i++) {
-    const t = clock.nowMs();
+  recordSyntheticRun({ path }, 4 * 20, (t): BmsEvent[] => {
     if (t === 3000)
-      src.emit({
-        type: "estimate",
-        tMs: t,
-        what: "full-anchor",
-        socPct: 100,
-        deltaPct: 2.96,
-        detail: "full anchor: voltage says 100.0 % (±0.5 %), SOC 97.0 -> 100.0 %",
-      });
+      return [
+        {
+          type: "estimate",
+          tMs: t,
+          what: "full-anchor",
+          socPct: 100,
+          deltaPct: 2.96,
+          detail: "full anchor: voltage says 100.0 % (±0.5 %), SOC 97.0 -> 100.0 %",
+        },
+      ];
     // Two corrections with different numbers are two rows, never one folded repeat.
     if (t === 6000 || t === 7000)
-      src.emit({
-        type: "estimate",
-        tMs: t,
-        what: "ocv-correction",
-        socPct: 98.5 - t / 1e6,
-        deltaPct: -0.45,
-        detail: `ocv anchor: SOC at ${t} ms`,
-      });
-    src.publish(syntheticSnapshot(i + 1, t, { cells: 4 }));
-    clock.advance(250);
-    if (i % 4 === 3) recorder.poll();
-  }
-  recorder.close();
+      return [
+        {
+          type: "estimate",
+          tMs: t,
+          what: "ocv-correction",
+          socPct: 98.5 - t / 1e6,
+          deltaPct: -0.45,
+          detail: `ocv anchor: SOC at ${t} ms`,
+        },
+      ];
+    return [];
+  });
   return () => tmp.cleanup();
 });
 
-let out = "";
+let cap: { readonly text: () => string } = { text: () => "" };
 const capture = () => {
-  out = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  cap = captureStdout();
 };
 afterEach(() => vi.restoreAllMocks());
 
@@ -55,7 +47,7 @@ describe("estimate events in the recorder", () => {
   it("are stored at info level and shown by `ups-bms log events`, text and JSON", async () => {
     capture();
     expect(await main(["events", "--db", path])).toBe(0);
-    const lines = out.trim().split("\n");
+    const lines = cap.text().trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain(new Date(WALL0 + 3000).toISOString());
     expect(lines[0]).toMatch(
@@ -67,7 +59,8 @@ describe("estimate events in the recorder", () => {
     expect(lines[2]).toMatch(/ocv anchor: SOC at 7000 ms$/);
     capture();
     expect(await main(["events", "--db", path, "--json"])).toBe(0);
-    const json = out
+    const json = cap
+      .text()
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
@@ -79,6 +72,6 @@ describe("estimate events in the recorder", () => {
     });
     capture();
     await main(["events", "--db", path, "--level", "warning"]);
-    expect(out.trim()).toBe("");
+    expect(cap.text().trim()).toBe("");
   });
 });

@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { type BmsConfig, parseConfig } from "../../src/config/schema.js";
 import type { RecordConfig } from "../../src/config/sections.js";
 import { createMemoryLogger } from "../../src/core/logger.js";
-import { createRecorder } from "../../src/record/index.js";
+import type { BmsEvent } from "../../src/core/events.js";
+import { createRecorder, SyntheticSource, syntheticSnapshot } from "../../src/record/index.js";
 import type { RecorderDeps } from "../../src/record/types.js";
 import { ManualClock } from "../../src/time/clock.js";
+import { vi } from "vitest";
 
 export const WALL0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 
@@ -87,4 +89,37 @@ export function ensureBuilt(): void {
   } finally {
     rmSync(lock, { force: true, recursive: true });
   }
+}
+
+/**
+ * Records `ticks` synthetic 4-cell snapshots at 250 ms into `path`, emitting the events
+ * `eventsAt(t)` returns at clock time t, with a commit every second; closes the database.
+ */
+export function recordSyntheticRun(
+  record: Partial<RecordConfig> & { path: string },
+  ticks: number,
+  eventsAt: (tMs: number) => readonly BmsEvent[],
+): void {
+  const { clock, recorder } = manualRecorder(record);
+  const src = new SyntheticSource();
+  recorder.attach(src);
+  for (let i = 0; i < ticks; i++) {
+    const t = clock.nowMs();
+    for (const e of eventsAt(t)) src.emit(e);
+    src.publish(syntheticSnapshot(i + 1, t, { cells: 4 }));
+    clock.advance(250);
+    if (i % 4 === 3) recorder.poll();
+  }
+  recorder.close();
+}
+
+/** Captures what a CLI `main` writes to stdout (stderr is silenced); restore with vi.restoreAllMocks. */
+export function captureStdout(): { readonly text: () => string } {
+  let out = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  return { text: () => out };
 }
