@@ -148,6 +148,16 @@ export function selectLimits(caps: BalancingCapabilities, cfg: BalanceConfig): S
   };
 }
 
+/** What every step of one planning call reads (with the hardware's balancing limits known). */
+interface PlanCtx {
+  readonly input: PlannerInput;
+  readonly memory: PlannerMemory;
+  readonly cfg: BalanceConfig;
+  readonly caps: BalancingCapabilities;
+  readonly pack: PlannerPack;
+  readonly scratch: PlannerScratch;
+}
+
 export function planBalance(
   input: PlannerInput,
   memory: PlannerMemory,
@@ -249,17 +259,19 @@ export function planBalance(
   }
   if (cfg.mode === "charge" && i <= -cfg.restCurrentMa) return stop("waiting", "waiting: discharging");
 
+  const ctx: PlanCtx = { input, memory, cfg, caps, pack, scratch };
+
   // Measurement pauses, for chips whose readings are distorted by their own bleeders.
   const pauseMs = caps.measurementPauseMs;
   if (pauseMs > 0) {
     if (wasBleeding && now - memory.bleedSinceMs >= cfg.measureEveryMs)
       return stop("paused", `paused: bleeders off ${pauseMs} ms for a clean reading`);
-    if (wasBleeding) return continueBleeding(input, memory, cfg, caps, pack, scratch);
+    if (wasBleeding) return continueBleeding(ctx);
     if (input.bledDuringSample || now - memory.offSinceMs < pauseMs)
       return stop("paused", `paused: waiting ${pauseMs} ms for a clean reading`);
   }
 
-  return evaluate(input, memory, cfg, caps, pack, scratch, atRest);
+  return evaluate(ctx, atRest);
 }
 
 const falseCache = new Map<number, readonly boolean[]>();
@@ -299,14 +311,8 @@ function minMax(v: ArrayLike<number>): { minMv: number; maxMv: number } {
  * Between clean readings (chips that need pauses) the last decision stands; only cells that
  * now read as the lowest or below the floor are dropped, never added.
  */
-function continueBleeding(
-  input: PlannerInput,
-  memory: PlannerMemory,
-  cfg: BalanceConfig,
-  caps: BalancingCapabilities,
-  pack: PlannerPack,
-  scratch: PlannerScratch,
-): PlannerResult {
+function continueBleeding(ctx: PlanCtx): PlannerResult {
+  const { input, memory, cfg } = ctx;
   const v = input.cellVoltagesMv;
   const n = v.length;
   const { minMv } = minMax(v);
@@ -319,7 +325,7 @@ function continueBleeding(
     else cells.push(c);
   }
   const excess = memory.lastExcessMah.length === n ? memory.lastExcessMah : new Array<number>(n).fill(0);
-  return finish(input, memory, cfg, caps, pack, scratch, {
+  return finish(ctx, {
     cells,
     reasons,
     excess,
@@ -331,15 +337,8 @@ function continueBleeding(
   });
 }
 
-function evaluate(
-  input: PlannerInput,
-  memory: PlannerMemory,
-  cfg: BalanceConfig,
-  caps: BalancingCapabilities,
-  pack: PlannerPack,
-  scratch: PlannerScratch,
-  atRest: boolean,
-): PlannerResult {
+function evaluate(ctx: PlanCtx, atRest: boolean): PlannerResult {
+  const { input, memory, cfg, caps, pack, scratch } = ctx;
   const raw = input.cellVoltagesMv;
   const n = raw.length;
   const f = input.decisionVoltagesMv;
@@ -440,7 +439,7 @@ function evaluate(
       : anyBelowMin
         ? `idle: cells to bleed are below the floor of ${cfg.minCellMv} mV`
         : `idle: balanced (spread ${spreadMv} mV)`;
-  return finish(input, memory, cfg, caps, pack, scratch, {
+  return finish(ctx, {
     cells,
     reasons,
     excess,
@@ -465,15 +464,8 @@ interface Decision {
   readonly idleNote?: string;
 }
 
-function finish(
-  input: PlannerInput,
-  memory: PlannerMemory,
-  cfg: BalanceConfig,
-  caps: BalancingCapabilities,
-  pack: PlannerPack,
-  scratch: PlannerScratch,
-  d: Decision,
-): PlannerResult {
+function finish(ctx: PlanCtx, d: Decision): PlannerResult {
+  const { input, memory, cfg, caps, pack, scratch } = ctx;
   const v = input.cellVoltagesMv;
   const n = v.length;
   const now = input.nowMs;
