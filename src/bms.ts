@@ -6,7 +6,7 @@
 import type { BmsConfig } from "./config/schema.js";
 import { BmsError, toBmsError } from "./core/errors.js";
 import type { BmsEvent } from "./core/events.js";
-import type { FaultCode } from "./core/faults.js";
+import type { ExternalFaultCode } from "./core/faults.js";
 import type { FetState } from "./core/fets.js";
 import type { Logger } from "./core/logger.js";
 import { type BmsRequest, RequestQueue } from "./core/requests.js";
@@ -88,8 +88,8 @@ export class Bms {
   private running: Promise<void> | null = null;
   private consecutiveErrors = 0;
   /** Problems outside the pack (the recorder cannot write, …): reported, applied on the next tick. */
-  private readonly externalPending = new Map<FaultCode, { active: boolean; detail: string }>();
-  private readonly externalActive = new Map<FaultCode, ActiveFault>();
+  private readonly externalPending = new Map<ExternalFaultCode, { active: boolean; detail: string }>();
+  private readonly externalActive = new Map<ExternalFaultCode, ActiveFault>();
   private actuationFailing = false;
   private remoteDisconnect = false;
   private lastHeartbeatMs: number | null = null;
@@ -146,7 +146,7 @@ export class Bms {
    * database cannot be written. It shows in the snapshot, the events and Modbus, and never
    * blocks a path: it says nothing about the cells.
    */
-  setExternalFault(code: FaultCode, active: boolean, detail = ""): void {
+  setExternalFault(code: ExternalFaultCode, active: boolean, detail = ""): void {
     this.externalPending.set(code, { active, detail });
   }
 

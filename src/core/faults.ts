@@ -22,6 +22,19 @@ export const FAULT_CODES = [
 
 export type FaultCode = (typeof FAULT_CODES)[number];
 
+/**
+ * Codes raised from outside the pack by the loop (`Bms.setExternalFault`), never by the
+ * protection reducer: they are warnings that say nothing about the cells.
+ */
+export const EXTERNAL_FAULT_CODES = ["recording"] as const;
+export type ExternalFaultCode = (typeof EXTERNAL_FAULT_CODES)[number];
+
+/** The codes the protection reducer owns, in FAULT_CODES order (one slot each). */
+export type ProtectedCode = Exclude<FaultCode, ExternalFaultCode>;
+export const PROTECTED_CODES: readonly ProtectedCode[] = FAULT_CODES.filter(
+  (c): c is ProtectedCode => !(EXTERNAL_FAULT_CODES as readonly string[]).includes(c),
+);
+
 /** Warning: inform. Alarm: derate limits. Trip: act (open a FET). */
 export const FAULT_LEVELS = ["warning", "alarm", "trip"] as const;
 export type FaultLevel = (typeof FAULT_LEVELS)[number];

@@ -4,26 +4,11 @@
  */
 import type { BmsConfig } from "../config/schema.js";
 import type { Level, Quantity } from "../config/levels.js";
-import type { FaultLevel } from "../core/faults.js";
+import { BmsError } from "../core/errors.js";
+import { type FaultLevel, PROTECTED_CODES, type ProtectedCode } from "../core/faults.js";
 import { type CompiledCurve, compileCurve } from "./curve.js";
 
-export const PROTECTED_CODES = [
-  "cell_ov",
-  "cell_uv",
-  "oc_charge",
-  "oc_discharge",
-  "short_circuit",
-  "ot_charge",
-  "ot_discharge",
-  "ut_charge",
-  "ut_discharge",
-  "board_ot",
-  "cell_spread",
-  "sensor_fault",
-  "afe_comms",
-  "deep_discharge",
-] as const;
-export type ProtectedCode = (typeof PROTECTED_CODES)[number];
+export { PROTECTED_CODES, type ProtectedCode };
 
 export const LEVEL_NAMES: readonly FaultLevel[] = ["warning", "alarm", "trip"];
 export const TRIP = 2;
@@ -196,6 +181,13 @@ export function compileRules(config: BmsConfig): Rules {
       true,
     ),
   ];
+  // The reducer's state is indexed by PROTECTED_CODES: a fault code appended without a slot
+  // here (or a slot out of order) must fail loudly, not shift every index.
+  if (slots.length !== PROTECTED_CODES.length || slots.some((r, i) => r.code !== PROTECTED_CODES[i]))
+    throw new BmsError(
+      "INTERNAL",
+      `protection slots [${slots.map((r) => r.code).join(", ")}] do not match the protected fault codes [${PROTECTED_CODES.join(", ")}]`,
+    );
   const ch = p.charge;
   return {
     slots,
