@@ -39,6 +39,29 @@ function expectDebouncedTrip(
   expect(timeBeyondBefore(run, tripped, beyond)).toBeGreaterThanOrEqual(delayMs);
 }
 
+/**
+ * A temperature protection that blocks charging only: it trips debounced after the
+ * measured temperature crossed its limit, opens the charge FET and keeps the discharge FET.
+ */
+function expectChargeOnlyTempTrip(
+  run: Awaited<ReturnType<typeof runScenarioTrace>>,
+  code: "ot_charge" | "ut_charge",
+) {
+  const lv = (code === "ot_charge" ? run.config.protection.otCharge : run.config.protection.utCharge).trip!;
+  const tripped = firstTick(run, trips(code))!;
+  expectDebouncedTrip(
+    run,
+    tripped,
+    code === "ot_charge"
+      ? (t) => t.maxTempDeciC !== null && t.maxTempDeciC >= lv.limit
+      : (t) => t.minTempDeciC !== null && t.minTempDeciC <= lv.limit,
+    lv.delayMs,
+  );
+  expect(tripped.chg).toBe(false);
+  expect(tripped.dsg).toBe(true);
+  return tripped;
+}
+
 describe("scenarios", () => {
   it("charger-runaway: cell_ov opens only the charge path within delay + one tick", async () => {
     const run = await runScenarioTrace("charger-runaway", 3000);
@@ -143,16 +166,7 @@ describe("scenarios", () => {
 
   it("thermistor-offset: one sensor's over-temperature opens the charge path only", async () => {
     const run = await runScenarioTrace("thermistor-offset", 2200);
-    const ot = run.config.protection.otCharge.trip!;
-    const tripped = firstTick(run, trips("ot_charge"))!;
-    expectDebouncedTrip(
-      run,
-      tripped,
-      (t) => t.maxTempDeciC !== null && t.maxTempDeciC >= ot.limit,
-      ot.delayMs,
-    );
-    expect(tripped.chg).toBe(false);
-    expect(tripped.dsg).toBe(true);
+    const tripped = expectChargeOnlyTempTrip(run, "ot_charge");
     const cleared = firstTick(run, (t) => !t.trips.includes("ot_charge"), tripped.tMs)!;
     expect(cleared.tMs).toBeGreaterThan(1_920_000);
     expect(cleared.chg).toBe(true);
@@ -173,16 +187,7 @@ describe("scenarios", () => {
 
   it("cold-ambient: ut_charge blocks charging in the cold, discharge stays available", async () => {
     const run = await runScenarioTrace("cold-ambient", 7000);
-    const ut = run.config.protection.utCharge.trip!;
-    const tripped = firstTick(run, trips("ut_charge"))!;
-    expectDebouncedTrip(
-      run,
-      tripped,
-      (t) => t.minTempDeciC !== null && t.minTempDeciC <= ut.limit,
-      ut.delayMs,
-    );
-    expect(tripped.chg).toBe(false);
-    expect(tripped.dsg).toBe(true);
+    expectChargeOnlyTempTrip(run, "ut_charge");
   }, 60_000);
 
   it("weak-cell: cell_uv opens the discharge path in the outage, charging recovers it", async () => {
@@ -200,16 +205,7 @@ describe("scenarios", () => {
   }, 60_000);
   it("hot-ambient: ot_charge blocks charging while floating hot, discharge stays available", async () => {
     const run = await runScenarioTrace("hot-ambient", 7000);
-    const ot = run.config.protection.otCharge.trip!;
-    const tripped = firstTick(run, trips("ot_charge"))!;
-    expectDebouncedTrip(
-      run,
-      tripped,
-      (t) => t.maxTempDeciC !== null && t.maxTempDeciC >= ot.limit,
-      ot.delayMs,
-    );
-    expect(tripped.chg).toBe(false);
-    expect(tripped.dsg).toBe(true);
+    const tripped = expectChargeOnlyTempTrip(run, "ot_charge");
     expect(run.trace.filter((t) => t.tMs >= tripped.tMs).every((t) => !t.chg && t.dsg)).toBe(true);
   }, 60_000);
 
