@@ -1,11 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { main, parseTime } from "../../src/cli/log.js";
 import { isBmsError } from "../../src/core/errors.js";
 import type { BmsEvent } from "../../src/core/events.js";
 import { syntheticSnapshot } from "../../src/record/index.js";
-import { captureStdout, recordSyntheticRun, tempDir, WALL0 } from "./helpers.js";
+import { runLog, recordSyntheticRun, tempDir, WALL0 } from "./helpers.js";
 
 const tmp = tempDir();
 const path = join(tmp.dir, "h.db");
@@ -42,25 +42,20 @@ beforeAll(() => {
   return () => tmp.cleanup();
 });
 
-let cap: { readonly text: () => string } = { text: () => "" };
-const capture = () => {
-  cap = captureStdout();
-};
-afterEach(() => vi.restoreAllMocks());
+let out = "";
+let code = -1;
 
 describe("ups-bms log", () => {
   it("lists events with level filter, repeat counts and JSON lines", async () => {
-    capture();
-    expect(await main(["events", "--db", path])).toBe(0);
-    const lines = cap.text().trim().split("\n");
+    ({ code, out } = await runLog(["events", "--db", path]));
+    expect(code).toBe(0);
+    const lines = out.trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain(new Date(WALL0 + 5000).toISOString());
     expect(lines[1]).toMatch(/critical\s+fault\s+cell_ov raised \(trip\) value 3660 limit 3650 cell:2/);
     expect(lines[2]).toMatch(/x2, last 2026-01-01T00:00:32.000Z/);
-    capture();
-    await main(["events", "--db", path, "--level", "alarm", "--json"]);
-    const json = cap
-      .text()
+    ({ out } = await runLog(["events", "--db", path, "--level", "alarm", "--json"]));
+    const json = out
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
@@ -70,17 +65,16 @@ describe("ups-bms log", () => {
       type: "fault",
       event: { code: "cell_ov", value: 3660 },
     });
-    capture();
-    await main(["events", "--db", path, "--since", new Date(WALL0 + 31_500).toISOString()]);
-    expect(cap.text().trim().split("\n")).toHaveLength(1);
+    ({ out } = await runLog(["events", "--db", path, "--since", new Date(WALL0 + 31_500).toISOString()]));
+    expect(out.trim().split("\n")).toHaveLength(1);
   });
 
   it("exports per-second history to CSV, and minute aggregates when asked", async () => {
-    capture();
     const from = new Date(WALL0 + 10_000).toISOString();
     const to = new Date(WALL0 + 19_000).toISOString();
-    expect(await main(["export", "--db", path, "--from", from, "--to", to, "--csv"])).toBe(0);
-    const rows = cap.text().trim().split("\n");
+    ({ code, out } = await runLog(["export", "--db", path, "--from", from, "--to", to, "--csv"]));
+    expect(code).toBe(0);
+    const rows = out.trim().split("\n");
     expect(rows[0]).toBe(
       "time,t_ms,seq,state,valid,soc_pct,pack_mv,current_ma,cell_min_mv,cell_max_mv,temp_min_dc,temp_max_dc,chg,dsg,faults,balancing,cell1_mv,cell2_mv,cell3_mv,cell4_mv,temp1_dc,temp2_dc,temp3_dc",
     );
@@ -91,21 +85,29 @@ describe("ups-bms log", () => {
     expect(Number(first[6])).toBe(snap.measurements.packVoltageMv);
     expect(first.slice(16, 20).map(Number)).toEqual(snap.measurements.cellVoltagesMv);
     expect(first[22]).toBe("");
-    capture();
-    await main(["export", "--db", path, "--from", iso(0), "--to", iso(120_000), "--resolution", "minute"]);
-    const mins = cap.text().trim().split("\n");
+    ({ out } = await runLog([
+      "export",
+      "--db",
+      path,
+      "--from",
+      iso(0),
+      "--to",
+      iso(120_000),
+      "--resolution",
+      "minute",
+    ]));
+    const mins = out.trim().split("\n");
     expect(mins[0]).toMatch(/^time,t_ms,n,pack_mv_min,pack_mv_mean,pack_mv_max/);
     expect(mins.slice(1).map((l) => Number(l.split(",")[2]))).toEqual([240, 120]);
   });
 
   it("shows each trip with its captured window", async () => {
-    capture();
-    expect(await main(["trips", "--db", path])).toBe(0);
-    expect(cap.text()).toMatch(/^trip #1 2026-01-01T00:00:30.000Z cell_ov cell:2\n/);
-    expect(cap.text()).toContain("9 ticks from -1000 ms to 1000 ms");
-    capture();
-    await main(["trips", "--db", path, "--json"]);
-    const t = JSON.parse(cap.text().trim());
+    ({ code, out } = await runLog(["trips", "--db", path]));
+    expect(code).toBe(0);
+    expect(out).toMatch(/^trip #1 2026-01-01T00:00:30.000Z cell_ov cell:2\n/);
+    expect(out).toContain("9 ticks from -1000 ms to 1000 ms");
+    ({ out } = await runLog(["trips", "--db", path, "--json"]));
+    const t = JSON.parse(out.trim());
     expect(t.samples).toHaveLength(9);
     expect(t.complete).toBe(true);
   });
@@ -113,9 +115,9 @@ describe("ups-bms log", () => {
   it("finds the database through --config, and reports problems with the right exit code", async () => {
     const cfg = join(tmp.dir, "c.json");
     writeFileSync(cfg, JSON.stringify({ record: { path } }));
-    capture();
-    expect(await main(["events", "--config", cfg, "--limit", "1"])).toBe(0);
-    expect(cap.text().trim().split("\n")).toHaveLength(1);
+    ({ code, out } = await runLog(["events", "--config", cfg, "--limit", "1"]));
+    expect(code).toBe(0);
+    expect(out.trim().split("\n")).toHaveLength(1);
     expect(await main(["events", "--db", join(tmp.dir, "missing.db")])).toBe(1);
     const usage = async (argv: string[]) => {
       const err = await main(argv).catch((e: unknown) => e);

@@ -1,8 +1,7 @@
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/log.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { BmsEvent } from "../../src/core/events.js";
-import { captureStdout, recordSyntheticRun, tempDir, WALL0 } from "./helpers.js";
+import { runLog, recordSyntheticRun, tempDir, WALL0 } from "./helpers.js";
 
 const tmp = tempDir();
 const path = join(tmp.dir, "estimate.db");
@@ -37,17 +36,14 @@ beforeAll(() => {
   return () => tmp.cleanup();
 });
 
-let cap: { readonly text: () => string } = { text: () => "" };
-const capture = () => {
-  cap = captureStdout();
-};
-afterEach(() => vi.restoreAllMocks());
+let out = "";
+let code = -1;
 
 describe("estimate events in the recorder", () => {
   it("are stored at info level and shown by `ups-bms log events`, text and JSON", async () => {
-    capture();
-    expect(await main(["events", "--db", path])).toBe(0);
-    const lines = cap.text().trim().split("\n");
+    ({ code, out } = await runLog(["events", "--db", path]));
+    expect(code).toBe(0);
+    const lines = out.trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain(new Date(WALL0 + 3000).toISOString());
     expect(lines[0]).toMatch(
@@ -57,10 +53,9 @@ describe("estimate events in the recorder", () => {
       /estimate\s+ocv-correction: SOC 98\.5 % \(-0\.5 %\): ocv anchor: SOC at 6000 ms/,
     );
     expect(lines[2]).toMatch(/ocv anchor: SOC at 7000 ms$/);
-    capture();
-    expect(await main(["events", "--db", path, "--json"])).toBe(0);
-    const json = cap
-      .text()
+    ({ code, out } = await runLog(["events", "--db", path, "--json"]));
+    expect(code).toBe(0);
+    const json = out
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
@@ -70,8 +65,7 @@ describe("estimate events in the recorder", () => {
       count: 1,
       event: { type: "estimate", what: "full-anchor", socPct: 100, deltaPct: 2.96 },
     });
-    capture();
-    await main(["events", "--db", path, "--level", "warning"]);
-    expect(cap.text().trim()).toBe("");
+    ({ out } = await runLog(["events", "--db", path, "--level", "warning"]));
+    expect(out.trim()).toBe("");
   });
 });

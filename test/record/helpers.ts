@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { type BmsConfig, parseConfig } from "../../src/config/schema.js";
 import type { RecordConfig } from "../../src/config/sections.js";
 import { createMemoryLogger } from "../../src/core/logger.js";
+import { main as logMain } from "../../src/cli/log.js";
 import type { BmsEvent } from "../../src/core/events.js";
 import { createRecorder, SyntheticSource, syntheticSnapshot } from "../../src/record/index.js";
 import type { RecorderDeps } from "../../src/record/types.js";
@@ -113,13 +114,18 @@ export function recordSyntheticRun(
   recorder.close();
 }
 
-/** Captures what a CLI `main` writes to stdout (stderr is silenced); restore with vi.restoreAllMocks. */
-export function captureStdout(): { readonly text: () => string } {
+/** Runs `ups-bms log …` in-process: its exit code and what it wrote to stdout (stderr silenced). */
+export async function runLog(args: string[]): Promise<{ code: number; out: string }> {
   let out = "";
   vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
     out += String(chunk);
     return true;
   });
   vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  return { text: () => out };
+  try {
+    const code = await logMain(args);
+    return { code, out };
+  } finally {
+    vi.restoreAllMocks();
+  }
 }
