@@ -75,6 +75,20 @@ async function timeReads(driver, clock, n, afterWarmUp = () => {}) {
 
 const wireMs = (bytes, khz) => (bytes * 9) / khz; // 9 clocks per byte incl. ACK
 
+/** Host CPU and bus traffic of one read, averaged over N reads, as result fields named for the chip. */
+async function busCost(chip, driver, clock, m, kHz, N) {
+  const us = await timeReads(driver, clock, N, () => {
+    m.transactions = 0;
+    m.wireBytes = 0;
+  });
+  return {
+    [`${chip}ReadUs`]: Math.round(us),
+    [`${chip}TransactionsPerRead`]: m.transactions / N,
+    [`${chip}WireBytesPerRead`]: m.wireBytes / N,
+    [`${chip}WireMsPerReadAt${kHz}kHz`]: +wireMs(m.wireBytes / N, kHz).toFixed(2),
+  };
+}
+
 export async function bench() {
   const out = {};
   const N = 2000;
@@ -97,14 +111,7 @@ export async function bench() {
       clock,
       logger: silentLogger,
     });
-    const us = await timeReads(driver, clock, N, () => {
-      m.transactions = 0;
-      m.wireBytes = 0;
-    });
-    out.bq76940ReadUs = Math.round(us);
-    out.bq76940TransactionsPerRead = m.transactions / N;
-    out.bq76940WireBytesPerRead = m.wireBytes / N;
-    out.bq76940WireMsPerReadAt100kHz = +wireMs(m.wireBytes / N, 100).toFixed(2);
+    Object.assign(out, await busCost("bq76940", driver, clock, m, 100, N));
     console.log(
       `bq76940 (CRC): ${out.bq76940ReadUs} µs host CPU per read, ${out.bq76940TransactionsPerRead} transactions, ` +
         `${out.bq76940WireBytesPerRead} bytes ≈ ${out.bq76940WireMsPerReadAt100kHz} ms on a 100 kHz bus`,
@@ -156,14 +163,7 @@ export async function bench() {
     });
     out.bq76952InitTransactions = m.transactions;
     out.bq76952InitMs = +(performance.now() - t0).toFixed(1);
-    const us = await timeReads(driver, clock, N, () => {
-      m.transactions = 0;
-      m.wireBytes = 0;
-    });
-    out.bq76952ReadUs = Math.round(us);
-    out.bq76952TransactionsPerRead = m.transactions / N;
-    out.bq76952WireBytesPerRead = m.wireBytes / N;
-    out.bq76952WireMsPerReadAt400kHz = +wireMs(m.wireBytes / N, 400).toFixed(2);
+    Object.assign(out, await busCost("bq76952", driver, clock, m, 400, N));
     console.log(
       `bq76952: init ${out.bq76952InitTransactions} transactions; ${out.bq76952ReadUs} µs host CPU per read, ` +
         `${out.bq76952TransactionsPerRead} transactions, ${out.bq76952WireBytesPerRead} bytes ≈ ` +
